@@ -1,0 +1,30 @@
+#ifndef STMF_CSYSTEMSHIMS_H
+#define STMF_CSYSTEMSHIMS_H
+#include <stdint.h>
+#include <sys/types.h>
+
+/// Deallocates [offset, offset+length) of a regular file, keeping its size
+/// (fallocate FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE). Returns 0 or -errno.
+int stmf_punch_hole(int fd, off_t offset, off_t length);
+
+/// Writes zeroes over [offset, offset+length) of a file without changing its size
+/// (FALLOC_FL_ZERO_RANGE). Returns 0 or -errno.
+int stmf_zero_range(int fd, off_t offset, off_t length);
+
+/// Size in bytes of a block device (BLKGETSIZE64). Returns 0 or -errno.
+int stmf_blockdev_size(int fd, uint64_t *size);
+
+/// Logical sector size of a block device (BLKSSZGET). Returns 0 or -errno.
+int stmf_blockdev_logical_block_size(int fd, uint32_t *size);
+
+/// Discards [offset, offset+length) of a block device (BLKDISCARD). Returns 0 or -errno.
+int stmf_blockdev_discard(int fd, uint64_t offset, uint64_t length);
+
+/// Zeroes [offset, offset+length) of a block device (BLKZEROOUT). Returns 0 or -errno.
+int stmf_blockdev_zeroout(int fd, uint64_t offset, uint64_t length);
+
+/// fdatasync over a range where possible (sync_file_range is not durable; this is
+/// fdatasync). Returns 0 or -errno.
+int stmf_datasync(int fd);
+
+#endif

@@ -1,0 +1,41 @@
+#define _GNU_SOURCE
+#include "CSystemShims.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
+#include <linux/falloc.h>
+
+int stmf_punch_hole(int fd, off_t offset, off_t length) {
+    return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) == 0 ? 0 : -errno;
+}
+
+int stmf_zero_range(int fd, off_t offset, off_t length) {
+    return fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, offset, length) == 0 ? 0 : -errno;
+}
+
+int stmf_blockdev_size(int fd, uint64_t *size) {
+    return ioctl(fd, BLKGETSIZE64, size) == 0 ? 0 : -errno;
+}
+
+int stmf_blockdev_logical_block_size(int fd, uint32_t *size) {
+    int v = 0;
+    if (ioctl(fd, BLKSSZGET, &v) != 0) return -errno;
+    *size = (uint32_t)v;
+    return 0;
+}
+
+int stmf_blockdev_discard(int fd, uint64_t offset, uint64_t length) {
+    uint64_t range[2] = { offset, length };
+    return ioctl(fd, BLKDISCARD, range) == 0 ? 0 : -errno;
+}
+
+int stmf_blockdev_zeroout(int fd, uint64_t offset, uint64_t length) {
+    uint64_t range[2] = { offset, length };
+    return ioctl(fd, BLKZEROOUT, range) == 0 ? 0 : -errno;
+}
+
+int stmf_datasync(int fd) {
+    return fdatasync(fd) == 0 ? 0 : -errno;
+}

@@ -1,0 +1,72 @@
+/// A logical unit as an LU provider (e.g. SBD) implements it: COMSTAR's `stmf_lu_t` entry
+/// points. STMF owns views, sessions, ordering and task management; the LU owns the SCSI
+/// command set for its device type and its own state (capacity, mode pages, reservations).
+public protocol LogicalUnit: AnyObject, Sendable {
+    var guid: LUGUID { get }
+    /// Short human-readable name (`alias`).
+    var alias: String { get }
+
+    /// Called when STMF registers the LU; the LU keeps `services` to raise unit attentions.
+    func attach(_ services: any LUServices)
+
+    /// Executes one command. Never called for REPORT LUNS (STMF answers those).
+    /// Must not block the calling thread on I/O.
+    func execute(_ task: LUTask) async -> TaskResponse
+
+    /// Framework events the LU must act on (reset, nexus loss...).
+    func handle(_ event: LUEvent)
+
+    /// D_SENSE of the control mode page: format of sense STMF generates for this LU (UAs).
+    var descriptorSense: Bool { get }
+    /// TAS of the control mode page: aborted tasks of other nexuses get TASK ABORTED status.
+    var taskAbortedStatus: Bool { get }
+    /// Peripheral device type (0 = direct access block device).
+    var peripheralDeviceType: UInt8 { get }
+}
+
+public extension LogicalUnit {
+    var descriptorSense: Bool { false }
+    var taskAbortedStatus: Bool { false }
+    var peripheralDeviceType: UInt8 { 0 }
+}
+
+/// Events STMF delivers to a logical unit.
+public enum LUEvent: Sendable {
+    /// LOGICAL UNIT RESET (or TARGET RESET reaching this LU): release SPC-2 reservations,
+    /// restore mode parameters to their saved values.
+    case logicalUnitReset
+    /// The I_T nexus is gone (logout, link loss, I_T NEXUS RESET): release an SPC-2
+    /// reservation it held. Persistent reservations survive.
+    case itNexusLoss(Nexus)
+    /// STMF moved the LU online or offline.
+    case stateChanged(online: Bool)
+}
+
+/// Where a unit attention is established (SAM-5 5.14, per I_T_L nexus).
+public enum UnitAttentionScope: Sendable, Hashable {
+    /// Every I_T nexus that reaches the LU.
+    case all
+    /// Every I_T nexus except one session's.
+    case allExcept(sessionID: UInt64)
+    /// One session's.
+    case session(UInt64)
+    /// The I_T nexus of this initiator through this relative target port (if logged in).
+    case nexus(initiator: PortIdentifier, relativeTargetPortID: UInt16)
+    /// This initiator through any target port.
+    case initiator(PortIdentifier)
+}
+
+/// Description of a local target port for REPORT TARGET PORT GROUPS and VPD page 0x83.
+public struct TargetPortInfo: Sendable, Hashable {
+    public var name: PortIdentifier
+    public var relativeID: UInt16
+    public var groupID: UInt16
+    public var online: Bool
+}
+
+/// What STMF offers an LU provider.
+public protocol LUServices: Sendable {
+    func establishUnitAttention(_ sense: AdditionalSense, lu: LUGUID, scope: UnitAttentionScope)
+    /// All target ports of this STMF instance (for RTPG).
+    func targetPorts() -> [TargetPortInfo]
+}
