@@ -7,6 +7,8 @@ public struct ReservationEffects: Sendable, Equatable {
     /// The persistent state changed while APTPL is (or was) set: persist `encoded()` before
     /// completing the command with GOOD.
     public var persist: Bool = false
+    /// PREEMPT AND ABORT: abort the tasks of these nexuses on this LU.
+    public var abortTasksOf: [UnitAttentionScope] = []
     public init() {}
 }
 
@@ -36,4 +38,51 @@ public struct UnitAttentionEffect: Sendable, Equatable {
 /// - `encoded()` / `init(decoding:)` — versioned binary form kept in the LU metadata (APTPL).
 public struct ReservationState: Sendable, Equatable {
     public init() {}
+
+    // PLACEHOLDER BODIES: the signatures below are the contract; the reservations work
+    // replaces every body in this file.
+
+    /// APTPL as last set by a REGISTER.
+    public var persistThroughPowerLoss: Bool { false }
+
+    public func conflicts(_ cdb: CDB, nexus: Nexus) -> Bool { false }
+
+    /// PERSISTENT RESERVE IN parameter data (full length; the caller applies the allocation length).
+    public func persistentReserveIn(cdb: CDB, nexus: Nexus) throws(SCSIError) -> [UInt8] {
+        throw .invalidOperationCode
+    }
+
+    public mutating func persistentReserveOut(cdb: CDB, nexus: Nexus, parameters: UnsafeRawBufferPointer,
+                                              targetPorts: [TargetPortInfo]) throws(SCSIError) -> ReservationEffects {
+        throw .invalidOperationCode
+    }
+
+    /// RESERVE (6) / RESERVE (10).
+    public mutating func reserve(cdb: CDB, nexus: Nexus) throws(SCSIError) -> ReservationEffects {
+        throw .invalidOperationCode
+    }
+
+    /// RELEASE (6) / RELEASE (10).
+    public mutating func release(cdb: CDB, nexus: Nexus) throws(SCSIError) -> ReservationEffects {
+        throw .invalidOperationCode
+    }
+
+    public mutating func nexusLost(_ nexus: Nexus) {}
+    public mutating func logicalUnitReset() {}
+
+    public func encoded() -> [UInt8] { [] }
+    public init(decoding bytes: [UInt8]) throws(ReservationDecodingError) { self.init() }
+}
+
+public enum ReservationDecodingError: Error, Equatable, Sendable, CustomStringConvertible {
+    case truncated
+    case badVersion(UInt16)
+    case malformed(String)
+    public var description: String {
+        switch self {
+        case .truncated: "reservation state is truncated"
+        case let .badVersion(v): "reservation state version \(v) is not supported"
+        case let .malformed(m): "reservation state is malformed: \(m)"
+        }
+    }
 }

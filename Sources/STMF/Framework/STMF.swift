@@ -227,18 +227,17 @@ public final class STMF: Sendable, LUServices {
     public func establishUnitAttention(_ sense: AdditionalSense, lu: LUGUID, scope: UnitAttentionScope) {
         state.withLock { s in
             for p in s.ports.values {
-                for session in p.sessions.values {
-                    let n = session.nexus
-                    let match: Bool = switch scope {
-                    case .all: true
-                    case let .allExcept(id): n.sessionID != id
-                    case let .session(id): n.sessionID == id
-                    case let .nexus(i, rtp): n.initiator == i && n.relativeTargetPortID == rtp
-                    case let .initiator(i): n.initiator == i
-                    }
-                    if match { session.establishUnitAttention(sense, lu: lu) }
+                for session in p.sessions.values where scope.matches(session.nexus) {
+                    session.establishUnitAttention(sense, lu: lu)
                 }
             }
+        }
+    }
+
+    public func abortTasks(lu: LUGUID, scope: UnitAttentionScope) {
+        let tas = logicalUnit(lu)?.taskAbortedStatus ?? false
+        for session in allSessions where scope.matches(session.nexus) {
+            _ = session.markAborted(where: { $0.lu == lu }, withStatus: tas, unitAttention: nil)
         }
     }
 
@@ -303,4 +302,16 @@ public final class TargetPortHandle: Sendable {
     }
 
     public var sessions: [Session] { stmf.sessions(of: name) }
+}
+
+extension UnitAttentionScope {
+    func matches(_ n: Nexus) -> Bool {
+        switch self {
+        case .all: true
+        case let .allExcept(id): n.sessionID != id
+        case let .session(id): n.sessionID == id
+        case let .nexus(i, rtp): n.initiator == i && n.relativeTargetPortID == rtp
+        case let .initiator(i): n.initiator == i
+        }
+    }
 }

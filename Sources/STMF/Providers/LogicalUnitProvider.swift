@@ -69,4 +69,7 @@ public protocol LUServices: Sendable {
     func establishUnitAttention(_ sense: AdditionalSense, lu: LUGUID, scope: UnitAttentionScope)
     /// All target ports of this STMF instance (for RTPG).
     func targetPorts() -> [TargetPortInfo]
+    /// Aborts (without waiting) the tasks of the matching nexuses on `lu`, as PREEMPT AND
+    /// ABORT requires; they end with no status (TASK ABORTED if the LU's TAS is set).
+    func abortTasks(lu: LUGUID, scope: UnitAttentionScope)
 }
