@@ -1,0 +1,153 @@
+import Testing
+@testable import STMF
+
+private let blockingCDB: [UInt8] = [ProbeLU.blockingOpcode, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+
+/// Waits (bounded) until `cond` holds.
+func eventually(_ cond: () -> Bool) async -> Bool {
+    for _ in 0..<2000 {
+        if cond() { return true }
+        try? await Task.sleep(for: .milliseconds(1))
+    }
+    return cond()
+}
+
+@Suite struct TaskManagementTests {
+    func ready() async throws -> (Fixture, ProbeLU, Session, Session) {
+        let f = try await Fixture()
+        let lu = try await f.addLU(1)
+        let a = try f.port.createSession(initiator: Fixture.hostA)
+        let b = try f.port.createSession(initiator: Fixture.hostB)
+        _ = await a.tur(); _ = await b.tur()
+        return (f, lu, a, b)
+    }
+
+    @Test func abortTaskEndsABlockedTaskWithoutStatus() async throws {
+        let (_, lu, a, _) = try await ready()
+        let t = Task { await a.send(blockingCDB, tag: 77, dataIn: 0).0 }
+        #expect(await eventually { lu.blockedCount == 1 })
+        let tmf = Task { await a.taskManagement(.abortTask(tag: 77, lun: 0)) }
+        #expect(await eventually { a.tasksInFlight == 1 })
+        lu.releaseAll()
+        #expect(await tmf.value == .functionComplete)
+        let r = await t.value
+        #expect(r.aborted)
+        #expect(a.tasksInFlight == 0)
+        // Aborting a task that does not exist completes too.
+        #expect(await a.taskManagement(.abortTask(tag: 12345, lun: 0)) == .functionComplete)
+        #expect(await a.taskManagement(.abortTask(tag: 1, lun: LUNAddress.field(for: 9))) == .incorrectLogicalUnitNumber)
+    }
+
+    @Test func queuedTasksBehindAnOrderedTaskAreAbortedWithoutRunning() async throws {
+        let (_, lu, a, _) = try await ready()
+        let first = Task { await a.send(blockingCDB, tag: 1, dataIn: 0).0 }
+        #expect(await eventually { lu.blockedCount == 1 })
+        let ordered = Task { await a.send([0, 0, 0, 0, 0, 0], attribute: .ordered, tag: 2, dataIn: 0).0 }
+        #expect(await eventually { a.tasksInFlight == 2 })
+        let simple = Task { await a.send([0, 0, 0, 0, 0, 0], tag: 3, dataIn: 0).0 }
+        #expect(await eventually { a.tasksInFlight == 3 })
+        // HEAD OF QUEUE passes them all.
+        #expect(await a.send([0, 0, 0, 0, 0, 0], attribute: .headOfQueue, tag: 4, dataIn: 0).0.status == .good)
+        #expect(lu.executedTags.contains(4) && !lu.executedTags.contains(2) && !lu.executedTags.contains(3))
+        #expect(await a.taskManagement(.queryTask(tag: 3, lun: 0)) == .functionSucceeded)
+        let abort = Task { await a.taskManagement(.abortTask(tag: 3, lun: 0)) }
+        #expect(await simple.value.aborted)
+        #expect(await abort.value == .functionComplete)
+        lu.releaseAll()
+        #expect(await first.value.status == .good)
+        #expect(await ordered.value.status == .good)
+        #expect(!lu.executedTags.contains(3))
+        // ORDERED ran after the older SIMPLE task.
+        let tags = lu.executedTags
+        #expect(tags.firstIndex(of: 1)! < tags.firstIndex(of: 2)!)
+    }
+
+    @Test func clearTaskSetAbortsEveryNexusAndTellsTheOthers() async throws {
+        let (_, lu, a, b) = try await ready()
+        let ta = Task { await a.send(blockingCDB, tag: 1, dataIn: 0).0 }
+        let tb = Task { await b.send(blockingCDB, tag: 1, dataIn: 0).0 }
+        #expect(await eventually { lu.blockedCount == 2 })
+        let tmf = Task { await a.taskManagement(.clearTaskSet(lun: 0)) }
+        #expect(await eventually { a.tasksInFlight == 1 })
+        lu.releaseAll()
+        #expect(await tmf.value == .functionComplete)
+        let ra = await ta.value, rb = await tb.value
+        #expect(ra.aborted && rb.aborted)
+        #expect(b.pendingUnitAttentions[0] == [.commandsClearedByAnotherInitiator])
+        #expect(a.pendingUnitAttentions[0] == nil)
+    }
+
+    @Test func clearTaskSetWithTASReportsTaskAbortedToOtherNexuses() async throws {
+        let (_, lu, a, b) = try await ready()
+        lu.flags.withLock { $0.tas = true }
+        let tb = Task { await b.send(blockingCDB, tag: 1, dataIn: 0).0 }
+        #expect(await eventually { lu.blockedCount == 1 })
+        let tmf = Task { await a.taskManagement(.clearTaskSet(lun: 0)) }
+        #expect(await eventually { b.tasksInFlight == 1 })
+        try? await Task.sleep(for: .milliseconds(5))
+        lu.releaseAll()
+        _ = await tmf.value
+        let r = await tb.value
+        #expect(r.aborted && r.status == .taskAborted)
+        #expect(b.pendingUnitAttentions[0] == nil)
+    }
+
+    @Test func logicalUnitResetResetsTheLUAndEstablishesUnitAttentions() async throws {
+        let (_, lu, a, b) = try await ready()
+        #expect(await a.taskManagement(.logicalUnitReset(lun: 0)) == .functionComplete)
+        #expect(lu.events.contains("reset"))
+        #expect(a.pendingUnitAttentions[0] == [.busDeviceResetFunctionOccurred])
+        #expect(b.pendingUnitAttentions[0] == [.busDeviceResetFunctionOccurred])
+        #expect(await a.taskManagement(.logicalUnitReset(lun: LUNAddress.field(for: 3))) == .incorrectLogicalUnitNumber)
+    }
+
+    @Test func itNexusResetAndTargetReset() async throws {
+        let (_, lu, a, b) = try await ready()
+        #expect(await a.taskManagement(.itNexusReset) == .functionComplete)
+        #expect(a.pendingUnitAttentions[0] == [.itNexusLossOccurred])
+        #expect(b.pendingUnitAttentions[0] == nil)
+        #expect(lu.events.contains("nexusLoss \(Fixture.hostA)"))
+        #expect(await b.taskManagement(.targetReset) == .functionComplete)
+        #expect(b.pendingUnitAttentions[0] == [.busDeviceResetFunctionOccurred])
+        #expect(a.pendingUnitAttentions[0] == [.busDeviceResetFunctionOccurred])
+    }
+
+    @Test func clearACAIsRejectedAndAbortTaskSetIsPerNexus() async throws {
+        let (_, lu, a, b) = try await ready()
+        #expect(await a.taskManagement(.clearACA(lun: 0)) == .functionRejected)
+        let ta = Task { await a.send(blockingCDB, tag: 1, dataIn: 0).0 }
+        let tb = Task { await b.send(blockingCDB, tag: 1, dataIn: 0).0 }
+        #expect(await eventually { lu.blockedCount == 2 })
+        let tmf = Task { await a.taskManagement(.abortTaskSet(lun: 0)) }
+        #expect(await eventually { a.tasksInFlight == 1 })
+        try? await Task.sleep(for: .milliseconds(5))
+        lu.releaseAll()
+        _ = await tmf.value
+        #expect(await ta.value.aborted)
+        #expect(!(await tb.value.aborted))
+    }
+
+    @Test func overlappedTagIsRefused() async throws {
+        let (_, lu, a, _) = try await ready()
+        let t = Task { await a.send(blockingCDB, tag: 9, dataIn: 0).0 }
+        #expect(await eventually { lu.blockedCount == 1 })
+        let r = await a.send([0, 0, 0, 0, 0, 0], tag: 9, dataIn: 0).0
+        #expect(r.sense?.additional == .overlappedCommandsAttempted)
+        lu.releaseAll()
+        _ = await t.value
+    }
+
+    @Test func logoutAbortsTasksAndReleasesTheNexus() async throws {
+        let (f, lu, a, _) = try await ready()
+        let t = Task { await a.send(blockingCDB, tag: 1, dataIn: 0).0 }
+        #expect(await eventually { lu.blockedCount == 1 })
+        let logout = Task { await f.port.removeSession(a) }
+        #expect(await eventually { a.tasksInFlight == 1 })
+        try? await Task.sleep(for: .milliseconds(5))
+        lu.releaseAll()
+        await logout.value
+        #expect(await t.value.aborted)
+        #expect(lu.events.contains("nexusLoss \(Fixture.hostA)"))
+        #expect(f.port.sessions.count == 1)
+    }
+}
