@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages swift-stmf needs to build and test. Idempotent; never prompts.
+set -euo pipefail
+
+packages=(
+  sg3-utils      # sg_inq / sg_vpd / sg_decode_sense: third-party decoders the tests check our bytes with
+  util-linux     # fallocate, losetup
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
