@@ -27,6 +27,8 @@ let package = Package(
 
         .testTarget(name: "STMFTests", dependencies: ["STMF"], path: "Tests/STMFTests"),
         .testTarget(name: "SBDTests", dependencies: ["SBD", "STMF"], path: "Tests/SBDTests"),
+        // Tests that need real HBAs; they skip themselves where there are none.
+        .testTarget(name: "HardwareTests", dependencies: ["STMF"], path: "HardwareTests"),
     ],
     swiftLanguageModes: [.v6]
 )
