@@ -207,6 +207,15 @@ public final class STMF: Sendable, LUServices {
         }
     }
 
+    /// Installs a whole view configuration (validated by the caller) and updates every live
+    /// session's LUN map.
+    public func replaceViews(_ views: ViewConfiguration) {
+        state.withLock { s in
+            s.views = views
+            refreshAllSessions(&s)
+        }
+    }
+
     /// Adds a member to a target group; COMSTAR requires the target to be offline.
     public func addTargetGroupMember(_ group: String, _ member: PortIdentifier) throws(STMFError) {
         try checkTargetOffline(member)

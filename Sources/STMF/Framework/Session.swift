@@ -1,4 +1,9 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A task STMF is tracking for abort and task management. Its mutable fields are guarded by
 /// the owning session's lock.
@@ -22,6 +27,8 @@ final class InFlightTask: @unchecked Sendable {
 /// posts commands and task management functions to it.
 public final class Session: Sendable, CustomStringConvertible {
     public let nexus: Nexus
+    /// When the nexus was created (seconds since the epoch).
+    public let loginTime: Double
     let stmf: STMF
 
     struct ITL {
@@ -39,6 +46,9 @@ public final class Session: Sendable, CustomStringConvertible {
     init(nexus: Nexus, stmf: STMF) {
         self.nexus = nexus
         self.stmf = stmf
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        loginTime = Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     public var description: String { "session \(nexus.sessionID) \(nexus)" }

@@ -1,0 +1,133 @@
+import Foundation
+import Hummingbird
+import STMFAPI
+
+extension ServiceError: HTTPResponseError {
+    public var status: HTTPResponse.Status { HTTPResponse.Status(code: httpStatus) }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = (try? JSONEncoder.sorted.encode(api)) ?? Data("{}".utf8)
+        return Response(status: HTTPResponse.Status(code: httpStatus), headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// JSON responses for the API's Codable models.
+struct JSON<T: Encodable & Sendable>: ResponseGenerator {
+    var value: T
+    var status: HTTPResponse.Status = .ok
+    init(_ value: T, status: HTTPResponse.Status = .ok) { self.value = value; self.status = status }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        let data = try enc.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+struct Empty: Codable, Sendable {}
+
+/// Largest request body accepted (an import of tens of thousands of LUs fits).
+let maxRequestBody = 512 * 1024 * 1024
+
+extension Request {
+    /// Decodes a JSON body, refusing malformed input with a 400.
+    mutating func json<T: Decodable>(_ type: T.Type) async throws -> T {
+        let buffer: ByteBuffer
+        do { buffer = try await collectBody(upTo: maxRequestBody) } catch {
+            throw ServiceError.badRequest("request body too large or unreadable: \(error)")
+        }
+        do { return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView)) } catch {
+            throw ServiceError.badRequest("malformed JSON body for \(T.self): \(error)", code: "MALFORMED_REQUEST")
+        }
+    }
+
+    mutating func rawBody() async throws -> [UInt8] {
+        do { return Array(try await collectBody(upTo: maxRequestBody).readableBytesView) } catch {
+            throw ServiceError.badRequest("request body too large or unreadable: \(error)")
+        }
+    }
+
+    func flag(_ name: String) -> Bool {
+        guard let v = uri.queryParameters.get(name) else { return false }
+        return v == "1" || v == "true" || v == "yes"
+    }
+}
+
+extension Parameters {
+    func string(_ name: String) throws -> String {
+        guard let v = get(name) else { throw ServiceError.badRequest("missing path parameter \(name)") }
+        return v.removingPercentEncoding ?? v
+    }
+}
+
+/// The management API (documented in docs/openapi.yaml).
+enum APIRoutes {
+    static func router(core: ServiceCore, metrics: MetricsRegistry) -> Router<BasicRequestContext> {
+        let r = Router(context: BasicRequestContext.self)
+
+        r.get("/v1/state") { _, _ in JSON(await core.state()) }
+
+        // Host groups / target groups
+        for (path, host) in [("host-groups", true), ("target-groups", false)] {
+            r.get("/v1/\(path)") { _, _ in JSON(host ? await core.hostGroups() : await core.targetGroups()) }
+            r.post("/v1/\(path)") { req, _ in
+                var req = req
+                let body = try await req.json(CreateGroupRequest.self)
+                try await core.createGroup(body.name, host: host)
+                return JSON(GroupInfo(name: body.name, members: []), status: .created)
+            }
+            r.delete("/v1/\(path)/:name") { _, ctx in
+                try await core.deleteGroup(try ctx.parameters.string("name"), host: host)
+                return JSON(Empty())
+            }
+            r.post("/v1/\(path)/:name/members") { req, ctx in
+                var req = req
+                let body = try await req.json(GroupMemberRequest.self)
+                try await core.addGroupMembers(try ctx.parameters.string("name"), body.members, host: host)
+                return JSON(Empty())
+            }
+            r.post("/v1/\(path)/:name/members/remove") { req, ctx in
+                var req = req
+                let body = try await req.json(GroupMemberRequest.self)
+                try await core.removeGroupMembers(try ctx.parameters.string("name"), body.members, host: host)
+                return JSON(Empty())
+            }
+        }
+
+        // Views
+        r.get("/v1/views") { _, _ in JSON(await core.allViews()) }
+        r.get("/v1/lus/:guid/views") { _, ctx in JSON(try await core.views(lu: try ctx.parameters.string("guid"))) }
+        r.post("/v1/lus/:guid/views") { req, ctx in
+            var req = req
+            let body = try await req.json(AddViewRequest.self)
+            return JSON(try await core.addView(lu: try ctx.parameters.string("guid"), body), status: .created)
+        }
+        r.post("/v1/lus/:guid/views/remove") { req, ctx in
+            var req = req
+            let body = try await req.json(RemoveViewsRequest.self)
+            try await core.removeViews(lu: try ctx.parameters.string("guid"), entries: body.all ? nil : body.entries)
+            return JSON(Empty())
+        }
+
+        // Targets
+        r.get("/v1/targets") { _, _ in JSON(await core.targets()) }
+        r.post("/v1/targets/:name/online") { _, ctx in
+            try await core.setTargetState(try ctx.parameters.string("name"), online: true); return JSON(Empty())
+        }
+        r.post("/v1/targets/:name/offline") { _, ctx in
+            try await core.setTargetState(try ctx.parameters.string("name"), online: false); return JSON(Empty())
+        }
+
+        // Metrics (Prometheus text format)
+        r.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: metrics.prometheusText())))
+        }
+
+        // addLURoutes(r, core: core)
+        // addConfigRoutes(r, core: core)
+        return r
+    }
+}

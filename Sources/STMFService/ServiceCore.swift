@@ -1,0 +1,185 @@
+import Foundation
+import GRDB
+import Logging
+import STMF
+import STMFAPI
+
+/// The service's brain: owns the live STMF instance and the configuration store, and makes
+/// every change in the same order — validate on a copy, commit to the store, then apply
+/// live — so an acknowledged change is durable and a crash never leaves one half-applied.
+/// An actor: changes are serialised.
+public actor ServiceCore {
+    public nonisolated let stmf: STMF
+    let store: ConfigStore
+    let logger: Logger
+    var configStatus = "uninitialized"
+    /// Target port records (provider, alias, properties) by name.
+    var portRecords: [String: StoredConfiguration.TargetPort] = [:]
+
+    public init(stmf: STMF, store: ConfigStore, logger: Logger) {
+        self.stmf = stmf
+        self.store = store
+        self.logger = logger
+    }
+
+    public func state() -> ServiceState {
+        ServiceState(operationalStatus: "online", configStatus: configStatus)
+    }
+
+    // MARK: Change discipline
+
+    /// Validates `change` on a copy of the views, commits `persist` in one transaction, then
+    /// installs the new views live.
+    func mutateViews<T>(_ change: (inout ViewConfiguration) throws(ViewError) -> T,
+                        persist: (Database, T) throws -> Void) throws(ServiceError) -> T {
+        var v = stmf.views
+        let result: T
+        do throws(ViewError) { result = try change(&v) } catch { throw ServiceError(error) }
+        do { try store.write { db in try persist(db, result) } } catch { throw .storeFailed(error) }
+        stmf.replaceViews(v)
+        return result
+    }
+
+    static func parsePort(_ s: String) throws(ServiceError) -> PortIdentifier {
+        do { return try PortIdentifier(parsing: s) } catch { throw .badRequest(error.description, code: "INVALID_NAME") }
+    }
+
+    static func parseGUID(_ s: String) throws(ServiceError) -> LUGUID {
+        guard let g = LUGUID(s) else {
+            throw .badRequest("\(s): invalid logical unit name: expected 32 hex digits of an NAA-6 GUID", code: "INVALID_LU_NAME")
+        }
+        return g
+    }
+
+    // MARK: Host and target groups
+
+    public func hostGroups() -> [GroupInfo] {
+        let v = stmf.views
+        return v.hostGroupOrder.map { GroupInfo(name: $0, members: v.hostGroups[$0]!.members.map(\.description)) }
+    }
+
+    public func targetGroups() -> [GroupInfo] {
+        let v = stmf.views
+        return v.targetGroupOrder.map { GroupInfo(name: $0, members: v.targetGroups[$0]!.members.map(\.description)) }
+    }
+
+    public func createGroup(_ name: String, host: Bool) throws(ServiceError) {
+        let table = host ? "host_group" : "target_group"
+        try mutateViews({ (v: inout ViewConfiguration) throws(ViewError) in
+            if host { try v.createHostGroup(name) } else { try v.createTargetGroup(name) }
+        }, persist: { db, _ in
+            try db.execute(sql: "INSERT INTO \(table)(name, seq) VALUES (?, (SELECT COALESCE(MAX(seq), -1) + 1 FROM \(table)))",
+                           arguments: [name])
+        })
+    }
+
+    public func deleteGroup(_ name: String, host: Bool) throws(ServiceError) {
+        let table = host ? "host_group" : "target_group"
+        try mutateViews({ (v: inout ViewConfiguration) throws(ViewError) in
+            if host { try v.deleteHostGroup(name) } else { try v.deleteTargetGroup(name) }
+        }, persist: { db, _ in
+            try db.execute(sql: "DELETE FROM \(table) WHERE name = ?", arguments: [name])
+        })
+    }
+
+    /// Adds members (all or none).
+    public func addGroupMembers(_ name: String, _ members: [String], host: Bool) throws(ServiceError) {
+        let ids = try members.map { (m: String) throws(ServiceError) -> PortIdentifier in try Self.parsePort(m) }
+        if !host {
+            for id in ids where (stmf.targetPortState(id).map { $0 != .offline } ?? false) {
+                throw ServiceError(ViewError.targetNotOffline(id))
+            }
+        }
+        let table = host ? "host_group_member" : "target_group_member"
+        try mutateViews({ (v: inout ViewConfiguration) throws(ViewError) in
+            for id in ids { if host { try v.addHostGroupMember(name, id) } else { try v.addTargetGroupMember(name, id) } }
+        }, persist: { db, _ in
+            for id in ids {
+                try db.execute(sql: "INSERT INTO \(table)(member, grp, seq) VALUES (?, ?, (SELECT COALESCE(MAX(seq), -1) + 1 FROM \(table)))",
+                               arguments: [id.description, name])
+            }
+        })
+    }
+
+    public func removeGroupMembers(_ name: String, _ members: [String], host: Bool) throws(ServiceError) {
+        let ids = try members.map { (m: String) throws(ServiceError) -> PortIdentifier in try Self.parsePort(m) }
+        if !host {
+            for id in ids where (stmf.targetPortState(id).map { $0 != .offline } ?? false) {
+                throw ServiceError(ViewError.targetNotOffline(id))
+            }
+        }
+        let table = host ? "host_group_member" : "target_group_member"
+        try mutateViews({ (v: inout ViewConfiguration) throws(ViewError) in
+            for id in ids { if host { try v.removeHostGroupMember(name, id) } else { try v.removeTargetGroupMember(name, id) } }
+        }, persist: { db, _ in
+            for id in ids { try db.execute(sql: "DELETE FROM \(table) WHERE member = ?", arguments: [id.description]) }
+        })
+    }
+
+    // MARK: Views
+
+    static func info(_ e: ViewEntry) -> ViewEntryInfo {
+        ViewEntryInfo(lu: e.lu.description, entry: e.id, hostGroup: e.hostGroup.name, targetGroup: e.targetGroup.name, lun: e.lun)
+    }
+
+    public func views(lu: String) throws(ServiceError) -> [ViewEntryInfo] {
+        let guid = try Self.parseGUID(lu)
+        let entries = stmf.views.views(of: guid)
+        guard !entries.isEmpty else { throw ServiceError(ViewError.noViews(guid)) }
+        return entries.map(Self.info)
+    }
+
+    public func allViews() -> [ViewEntryInfo] { stmf.views.allViewEntries.map(Self.info) }
+
+    public func addView(lu: String, _ r: AddViewRequest) throws(ServiceError) -> ViewEntryInfo {
+        let guid = try Self.parseGUID(lu)
+        let hg = GroupReference(r.hostGroup), tg = GroupReference(r.targetGroup)
+        let entry = try mutateViews({ (v: inout ViewConfiguration) throws(ViewError) in
+            try v.addViewEntry(lu: guid, hostGroup: hg, targetGroup: tg, lun: r.lun)
+        }, persist: { db, e in try StoredConfiguration.insertView(db, Self.info(e)) })
+        return Self.info(entry)
+    }
+
+    /// remove-view -l LU ENTRY… (all or none), or every entry when `entries` is nil (-a).
+    public func removeViews(lu: String, entries: [UInt32]?) throws(ServiceError) {
+        let guid = try Self.parseGUID(lu)
+        let ids = entries ?? stmf.views.views(of: guid).map(\.id)
+        if entries == nil && ids.isEmpty { throw ServiceError(ViewError.noViews(guid)) }
+        try mutateViews({ (v: inout ViewConfiguration) throws(ViewError) in
+            for id in ids { try v.removeViewEntry(lu: guid, id: id) }
+        }, persist: { db, _ in
+            for id in ids {
+                try db.execute(sql: "DELETE FROM view_entry WHERE lu = ? AND id = ?", arguments: [guid.description, Int64(id)])
+            }
+        })
+    }
+
+    // MARK: Targets
+
+    public func targets() -> [TargetInfo] {
+        stmf.targetPorts().map { p in
+            let rec = portRecords[p.name.description]
+            let sessions = stmf.sessions(of: p.name).map {
+                SessionInfo(initiator: $0.nexus.initiator.description, alias: nil, loggedInSince: $0.loginTime)
+            }
+            return TargetInfo(name: p.name.description,
+                              operationalStatus: stmf.targetPortState(p.name)?.rawValue ?? "Offline",
+                              providerName: rec?.provider ?? "unknown", alias: rec?.alias ?? "-",
+                              protocol: p.name.protocolIdentifier == .fibreChannel ? "Fibre Channel" : "iSCSI",
+                              sessions: sessions)
+        }
+    }
+
+    /// online-target / offline-target: the desired state is committed, then applied.
+    public func setTargetState(_ name: String, online: Bool) async throws(ServiceError) {
+        let id = try Self.parsePort(name)
+        guard var rec = portRecords[id.description], stmf.targetPortState(id) != nil else {
+            throw .notFound("\(name): target not found", code: "TARGET_NOT_FOUND")
+        }
+        rec.online = online
+        let r = rec
+        do { try store.write { db in try StoredConfiguration.upsertPort(db, r) } } catch { throw .storeFailed(error) }
+        portRecords[id.description] = rec
+        do { try await stmf.setTargetPortState(id, online: online) } catch { throw ServiceError(error) }
+    }
+}
