@@ -392,7 +392,8 @@ import Testing
         try register(&s, c, sak: 0xC)
         try reserve(&s, a, key: 0xA, type: PRType.eaRO)
         // Move to hostB through port 2, which is not registered yet.
-        let e = try prout(&s, a, SA.registerAndMove, type: PRType.eaRO,
+        // SCOPE and TYPE are ignored: the reservation keeps its own.
+        let e = try prout(&s, a, SA.registerAndMove, type: 0xF, scope: 0xF,
                           list: moveList(key: 0xA, sak: 0xB2, rtpi: 2, tid: fcTID(0x1000_0000_0000_000B)))
         #expect(e == ReservationEffects())
         let b2 = ITNexusID(initiator: hostB, relativeTargetPortID: 2)
@@ -421,17 +422,17 @@ import Testing
             try prout(&s, n, SA.registerAndMove, type: type, list: moveList(key: key, sak: sak, rtpi: rtpi, tid: tid ?? tidC), length: length)
         }
         // No reservation.
-        expectError(conflict) { try move(a, key: 0xA) }
+        expectError(SCSIError(.illegalRequest, .invalidFieldInCDB)) { try move(a, key: 0xA) }
         try reserve(&s, a, key: 0xA, type: PRType.we)
         // Not the holder; not registered; wrong key.
         expectError(conflict) { try move(b, key: 0xB) }
         expectError(conflict) { try move(c, key: 0) }
         expectError(conflict) { try move(a, key: 0xB) }
-        expectError(fieldInCDB(2, 3)) { try move(a, key: 0xA, type: 0) }
         expectError(fieldInList(8)) { try move(a, key: 0xA, sak: 0) }
         expectError(fieldInList(18)) { try move(a, key: 0xA, rtpi: 9) }
-        // To itself.
-        expectError(fieldInList(18)) { try move(a, key: 0xA, tid: fcTID(0x1000_0000_0000_000A)) }
+        // To its own initiator port, through this or another target port.
+        expectError(fieldInList(24)) { try move(a, key: 0xA, tid: fcTID(0x1000_0000_0000_000A)) }
+        expectError(fieldInList(24)) { try move(a, key: 0xA, rtpi: 2, tid: fcTID(0x1000_0000_0000_000A)) }
         // FC TransportID to the iSCSI port.
         expectError(fieldInList(24, 3)) { try move(a, key: 0xA, rtpi: 3) }
         var bad = tidC; bad[0] = 0x0E

@@ -35,14 +35,15 @@ extension ReservationState {
         // Scope and type are checked for the service actions that use them (SPC-4 table 170).
         var type = PersistentReservationType.writeExclusive
         switch sa {
-        case .reserve, .release, .preempt, .preemptAndAbort, .registerAndMove:
+        case .reserve, .release, .preempt, .preemptAndAbort:
             guard cdb[2] >> 4 == 0 else { throw .invalidFieldInCDB(byte: 2, bit: 7) }
             guard let t = PersistentReservationType(rawValue: cdb[2] & 0x0F) else {
                 throw .invalidFieldInCDB(byte: 2, bit: 3)
             }
             type = t
-        case .register, .registerAndIgnoreExistingKey, .clear:
-            break
+        case .register, .registerAndIgnoreExistingKey, .clear, .registerAndMove:
+            break // REGISTER AND MOVE keeps the scope and type of the moved reservation
+
         }
         let listLength = Int(cdb.u32(5))
         guard listLength >= 24, parameters.count >= listLength else { throw .parameterListLengthError }
@@ -278,8 +279,6 @@ extension ReservationState {
         let end = 24 + Int(be32(p, 20))
         guard end <= p.count else { throw .parameterListLengthError }
         _ = try requireRegistration(p, id)
-        // Only the holder of a reservation that is not of an all registrants type may move it.
-        guard let r = reservation, !r.type.isAllRegistrants, r.holder == id else { throw .reservationConflict }
         guard sak != 0 else { throw .invalidFieldInParameterList(byte: 8) }
         let (initiator, _) = try Self.parseTransportID(p, at: 24, end: end)
         let portProtocol: ProtocolIdentifier
@@ -291,8 +290,13 @@ extension ReservationState {
             throw .invalidFieldInParameterList(byte: 18)
         }
         guard initiator.protocolIdentifier == portProtocol else { throw .invalidFieldInParameterList(byte: 24, bit: 3) }
+        // The destination must be another initiator port (SPC-4 5.13.8).
+        guard initiator != nexus.initiator else { throw .invalidFieldInParameterList(byte: 24) }
+        // There must be a reservation, held by this I_T nexus, not of an all registrants type.
+        guard let r = reservation else { throw .invalidFieldInCDBNoPointer }
+        guard !r.type.isAllRegistrants, r.holder == id else { throw .reservationConflict }
         let dest = ITNexusID(initiator: initiator, relativeTargetPortID: rtpi)
-        guard dest != id else { throw .invalidFieldInParameterList(byte: 18) }
+        // Registering an already registered destination is not an error; its key is kept.
         if registrationIndex(dest) == nil {
             guard registrations.count < Self.maximumRegistrations else { throw .insufficientRegistrationResources }
             registrations.append(PRRegistration(nexus: dest, key: sak))
