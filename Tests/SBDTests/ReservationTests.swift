@@ -304,6 +304,18 @@ import Testing
         #expect(full2[8 + 96 + 12] == 0x01 && full2[8 + 96 + 13] == 0x08)
     }
 
+    @Test func unregisteringAnAllTargetPortsHolder() throws {
+        var s = ReservationState()
+        try register(&s, a, sak: 0xA, flags: ALL_TG_PT)
+        try register(&s, b, sak: 0xB)
+        try reserve(&s, a, key: 0xA, type: PRType.weRO)
+        // Only the I_T nexus that unregisters goes; the other port of hostA is told too.
+        let e = try register(&s, a, key: 0xA, sak: 0)
+        #expect(s.registrations.map(\.nexus) == [ITNexusID(initiator: hostA, relativeTargetPortID: 2), ITNexusID(b)])
+        #expect(e.unitAttentions == [ua(.reservationsReleased, nexus(hostA, port: 2)), ua(.reservationsReleased, b)])
+        #expect(s.reservation == nil)
+    }
+
     @Test func allTargetPortsKeepsExistingRegistrations() throws {
         var s = ReservationState()
         try register(&s, nexus(hostA, port: 2), sak: 0x2)

@@ -88,9 +88,8 @@ extension ReservationState {
             guard regFlags & ~1 == 0 else { throw .malformed("unknown registration flags") }
             let name = String(decoding: try r.take(Int(try r.u16())), as: UTF8.self)
             guard key != 0 else { throw .malformed("zero reservation key") }
-            guard let initiator = try? PortIdentifier(parsing: name), initiator.description == name else {
-                throw .malformed("bad initiator name")
-            }
+            // Parsing normalises (IQNs to lowercase); the checksum already vouches for the bytes.
+            guard let initiator = try? PortIdentifier(parsing: name) else { throw .malformed("bad initiator name") }
             let id = ITNexusID(initiator: initiator, relativeTargetPortID: rtpi)
             guard seen.insert(id).inserted else { throw .malformed("duplicate registration \(id)") }
             s.registrations.append(PRRegistration(nexus: id, key: key, allTargetPorts: regFlags & 1 != 0))

@@ -36,6 +36,16 @@ public struct UnitAttentionEffect: Sendable, Equatable {
 /// - `nexusLost(_:)` — SPC-2 reservation of that nexus released; PR untouched.
 /// - `logicalUnitReset()` — SPC-2 reservation released; PR untouched.
 /// - `encoded()` / `init(decoding:)` — versioned binary form kept in the LU metadata (APTPL).
+///
+/// Behaviour choices (see the files of this folder for the details):
+/// - CRH=0 (SPC-4 5.13.3): RESERVE/RELEASE conflict for everyone while any I_T nexus is
+///   registered; PR IN/OUT conflict for everyone while an SPC-2 reservation exists.
+/// - PR OUT never conflicts in `conflicts(_:nexus:)`: each service action checks the
+///   registration and key itself and throws RESERVATION CONFLICT.
+/// - Unit attentions name I_T nexuses (`.nexus(initiator:relativeTargetPortID:)`); PREEMPT AND
+///   ABORT lists the preempted I_T nexuses in `abortTasksOf`.
+/// - `encoded()` keeps PRgeneration; call `powerOn()` after decoding at LU load, which sets
+///   it to zero as SPC-4 6.15.2 requires.
 public struct ReservationState: Sendable, Equatable {
     /// Registered I_T nexuses, in registration order.
     public internal(set) var registrations: [PRRegistration] = []
