@@ -36,42 +36,77 @@ public struct UnitAttentionEffect: Sendable, Equatable {
 /// - `nexusLost(_:)` — SPC-2 reservation of that nexus released; PR untouched.
 /// - `logicalUnitReset()` — SPC-2 reservation released; PR untouched.
 /// - `encoded()` / `init(decoding:)` — versioned binary form kept in the LU metadata (APTPL).
+///
+/// Behaviour choices (see the files of this folder for the details):
+/// - CRH=0 (SPC-4 5.13.3): RESERVE/RELEASE conflict for everyone while any I_T nexus is
+///   registered; PR IN/OUT conflict for everyone while an SPC-2 reservation exists.
+/// - PR OUT never conflicts in `conflicts(_:nexus:)`: each service action checks the
+///   registration and key itself and throws RESERVATION CONFLICT.
+/// - Unit attentions name I_T nexuses (`.nexus(initiator:relativeTargetPortID:)`); PREEMPT AND
+///   ABORT lists the preempted I_T nexuses in `abortTasksOf`.
+/// - `encoded()` keeps PRgeneration; call `powerOn()` after decoding at LU load, which sets
+///   it to zero as SPC-4 6.15.2 requires.
 public struct ReservationState: Sendable, Equatable {
+    /// Registered I_T nexuses, in registration order.
+    public internal(set) var registrations: [PRRegistration] = []
+    /// The persistent reservation, if any.
+    public internal(set) var reservation: PersistentReservation?
+    /// PRgeneration (SPC-4 6.15.2).
+    public internal(set) var generation: UInt32 = 0
+    /// APTPL as last set by a REGISTER, REGISTER AND IGNORE EXISTING KEY or REGISTER AND MOVE.
+    var aptpl: Bool = false
+    /// The I_T nexus holding an SPC-2 RESERVE, if any (never persisted).
+    public internal(set) var spc2Holder: ITNexusID?
+
+    /// Registrations the LU accepts; more fail with INSUFFICIENT REGISTRATION RESOURCES.
+    public static let maximumRegistrations = 4096
+
     public init() {}
 
-    // PLACEHOLDER BODIES: the signatures below are the contract; the reservations work
-    // replaces every body in this file.
-
     /// APTPL as last set by a REGISTER.
-    public var persistThroughPowerLoss: Bool { false }
+    public var persistThroughPowerLoss: Bool { aptpl }
 
-    public func conflicts(_ cdb: CDB, nexus: Nexus) -> Bool { false }
+    public func conflicts(_ cdb: CDB, nexus: Nexus) -> Bool {
+        conflictCheck(cdb, nexus: ITNexusID(nexus))
+    }
 
     /// PERSISTENT RESERVE IN parameter data (full length; the caller applies the allocation length).
     public func persistentReserveIn(cdb: CDB, nexus: Nexus) throws(SCSIError) -> [UInt8] {
-        throw .invalidOperationCode
+        try prIn(cdb: cdb, nexus: nexus)
     }
 
     public mutating func persistentReserveOut(cdb: CDB, nexus: Nexus, parameters: UnsafeRawBufferPointer,
                                               targetPorts: [TargetPortInfo]) throws(SCSIError) -> ReservationEffects {
-        throw .invalidOperationCode
+        try prOut(cdb: cdb, nexus: nexus, parameters: parameters, targetPorts: targetPorts)
     }
 
     /// RESERVE (6) / RESERVE (10).
     public mutating func reserve(cdb: CDB, nexus: Nexus) throws(SCSIError) -> ReservationEffects {
-        throw .invalidOperationCode
+        try spc2Reserve(cdb: cdb, nexus: ITNexusID(nexus))
     }
 
     /// RELEASE (6) / RELEASE (10).
     public mutating func release(cdb: CDB, nexus: Nexus) throws(SCSIError) -> ReservationEffects {
-        throw .invalidOperationCode
+        try spc2Release(cdb: cdb, nexus: ITNexusID(nexus))
     }
 
-    public mutating func nexusLost(_ nexus: Nexus) {}
-    public mutating func logicalUnitReset() {}
+    public mutating func nexusLost(_ nexus: Nexus) {
+        if spc2Holder == ITNexusID(nexus) { spc2Holder = nil }
+    }
 
-    public func encoded() -> [UInt8] { [] }
-    public init(decoding bytes: [UInt8]) throws(ReservationDecodingError) { self.init() }
+    public mutating func logicalUnitReset() { spc2Holder = nil }
+
+    /// Power on with the state loaded from the metadata: SPC-4 6.15.2 sets PRgeneration to
+    /// zero on power on whatever APTPL says, and SPC-2 reservations do not survive.
+    public mutating func powerOn() {
+        generation = 0
+        spc2Holder = nil
+    }
+
+    public func encoded() -> [UInt8] { encode() }
+    public init(decoding bytes: [UInt8]) throws(ReservationDecodingError) {
+        self = try Self.decode(bytes)
+    }
 }
 
 public enum ReservationDecodingError: Error, Equatable, Sendable, CustomStringConvertible {
