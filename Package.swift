@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "Udev", path: "Sources/Udev"),
 
         // The management API's wire types, shared by stmfd and the CLIs (no server code).
-        .target(name: "STMFAPI", dependencies: ["STMF"], path: "Sources/STMFAPI"),
+        .target(name: "STMFAPI", dependencies: ["STMF", "SBD"], path: "Sources/STMFAPI"),
 
         // HTTP/1.1 client over the API's Unix socket, used by the CLIs.
         .target(name: "STMFClient", dependencies: ["STMFAPI", "CSystemShims"], path: "Sources/STMFClient"),
@@ -58,7 +58,7 @@ let package = Package(
 
         // The COMSTAR command lines (stmfadm, sbdadm, fcinfo) as a library of commands.
         .target(name: "STMFCommands", dependencies: [
-            "STMFAPI", "STMFClient", "STMF",
+            "STMFAPI", "STMFClient", "STMF", "SBD",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/STMFCommands"),
 

@@ -1,3 +1,4 @@
+import SBD
 /// `stmfadm list-state`.
 public struct ServiceState: Codable, Sendable, Equatable {
     /// "online" or "offline" (COMSTAR prints them lowercase).
@@ -12,53 +13,31 @@ public struct ServiceState: Codable, Sendable, Equatable {
     }
 }
 
-/// Properties of a disk LU, named as `stmfadm create-lu -p` names them. Every field is
-/// optional in requests; responses fill in every field the LU has.
-public struct LUProperties: Codable, Sendable, Equatable {
-    public var alias: String?
-    /// Block size in bytes ("blk").
-    public var blk: UInt32?
-    public var guid: String?
-    public var mgmtURL: String?
-    public var oui: String?
-    public var pid: String?
-    public var serial: String?
-    public var vid: String?
-    /// Write cache disabled.
-    public var wcd: Bool?
-    /// Write protect.
-    public var wp: Bool?
-    /// Separate metadata file.
-    public var meta: String?
-
-    public init(alias: String? = nil, blk: UInt32? = nil, guid: String? = nil, mgmtURL: String? = nil,
-                oui: String? = nil, pid: String? = nil, serial: String? = nil, vid: String? = nil,
-                wcd: Bool? = nil, wp: Bool? = nil, meta: String? = nil) {
-        self.alias = alias; self.blk = blk; self.guid = guid; self.mgmtURL = mgmtURL; self.oui = oui
-        self.pid = pid; self.serial = serial; self.vid = vid; self.wcd = wcd; self.wp = wp; self.meta = meta
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case alias, blk, guid, mgmtURL = "mgmt-url", oui, pid, serial, vid, wcd, wp, meta
-    }
-}
+/// Properties of a disk LU, named as `stmfadm create-lu -p` names them (SBD's own type).
+public typealias LUProperties = SBDProperties
 
 /// `stmfadm create-lu [-p prop=val]… [-s size] FILE` (FILE may be `ram:NAME` for a RAM LU).
 public struct CreateLURequest: Codable, Sendable, Equatable {
     public var file: String
-    /// Size in bytes; required when the file does not exist or is smaller.
-    public var size: UInt64?
+    /// Every property, size included (`-s` is the `size` property).
     public var properties: LUProperties
-    public init(file: String, size: UInt64? = nil, properties: LUProperties = LUProperties()) {
-        self.file = file; self.size = size; self.properties = properties
+    public init(file: String, properties: LUProperties = LUProperties()) {
+        self.file = file; self.properties = properties
     }
 }
 
 /// `stmfadm modify-lu [-p prop=val]… [-s size] LU`.
 public struct ModifyLURequest: Codable, Sendable, Equatable {
     public var size: UInt64?
-    public var properties: LUProperties
-    public init(size: UInt64? = nil, properties: LUProperties = LUProperties()) { self.size = size; self.properties = properties }
+    public var alias: String?
+    public var managementURL: String?
+    public var writeCacheDisabled: Bool?
+    public var writeProtect: Bool?
+    public init(size: UInt64? = nil, alias: String? = nil, managementURL: String? = nil,
+                writeCacheDisabled: Bool? = nil, writeProtect: Bool? = nil) {
+        self.size = size; self.alias = alias; self.managementURL = managementURL
+        self.writeCacheDisabled = writeCacheDisabled; self.writeProtect = writeProtect
+    }
 }
 
 /// `stmfadm import-lu FILE`.

@@ -126,8 +126,8 @@ enum APIRoutes {
                      body: .init(byteBuffer: ByteBuffer(string: metrics.prometheusText())))
         }
 
-        // addLURoutes(r, core: core)
-        // addConfigRoutes(r, core: core)
+        addLURoutes(r, core: core)
+        addConfigRoutes(r, core: core)
         return r
     }
 }

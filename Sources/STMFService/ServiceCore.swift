@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import STMF
+import SBD
 import STMFAPI
 
 /// The service's brain: owns the live STMF instance and the configuration store, and makes
@@ -15,6 +16,15 @@ public actor ServiceCore {
     var configStatus = "uninitialized"
     /// Target port records (provider, alias, properties) by name.
     var portRecords: [String: StoredConfiguration.TargetPort] = [:]
+    /// Logical units: their stored record, the live LU when its backing store opened, and
+    /// why not when it did not.
+    var luRuntimes: [LUGUID: LURuntime] = [:]
+
+    struct LURuntime {
+        var record: StoredConfiguration.LU
+        var lu: SBDLogicalUnit?
+        var reason: String?
+    }
 
     public init(stmf: STMF, store: ConfigStore, logger: Logger) {
         self.stmf = stmf

@@ -1,1 +1,2 @@
-print("todo")
+import STMFCommands
+Sbdadm.main()

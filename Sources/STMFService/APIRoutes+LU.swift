@@ -1,0 +1,48 @@
+import Hummingbird
+import STMFAPI
+
+extension APIRoutes {
+    static func addLURoutes(_ r: Router<BasicRequestContext>, core: ServiceCore) {
+        r.get("/v1/lus") { _, _ in JSON(await core.listLUs()) }
+        r.post("/v1/lus") { req, _ in
+            var req = req
+            let body = try await req.json(CreateLURequest.self)
+            return JSON(try await core.createLU(body), status: .created)
+        }
+        r.post("/v1/lus/import") { req, _ in
+            var req = req
+            let body = try await req.json(ImportLURequest.self)
+            return JSON(try await core.importLU(body), status: .created)
+        }
+        r.get("/v1/lus/:guid") { _, ctx in JSON(try await core.getLU(try ctx.parameters.string("guid"))) }
+        r.patch("/v1/lus/:guid") { req, ctx in
+            var req = req
+            let body = try await req.json(ModifyLURequest.self)
+            return JSON(try await core.modifyLU(try ctx.parameters.string("guid"), body))
+        }
+        r.delete("/v1/lus/:guid") { req, ctx in
+            try await core.deleteLU(try ctx.parameters.string("guid"), keepViews: req.flag("keepViews"))
+            return JSON(Empty())
+        }
+        r.post("/v1/lus/:guid/online") { _, ctx in
+            try await core.setLUState(try ctx.parameters.string("guid"), online: true); return JSON(Empty())
+        }
+        r.post("/v1/lus/:guid/offline") { _, ctx in
+            try await core.setLUState(try ctx.parameters.string("guid"), online: false); return JSON(Empty())
+        }
+    }
+
+    static func addConfigRoutes(_ r: Router<BasicRequestContext>, core: ServiceCore) {
+        r.get("/v1/export") { _, _ in
+            let bytes = try await core.export()
+            return Response(status: .ok, headers: [.contentType: "application/octet-stream"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        r.post("/v1/import") { req, _ in
+            var req = req
+            let bytes = try await req.rawBody()
+            try await core.importConfiguration(bytes, replace: req.flag("replace"))
+            return JSON(Empty())
+        }
+    }
+}

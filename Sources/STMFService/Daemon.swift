@@ -1,0 +1,127 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Hummingbird
+import Logging
+import STMF
+import STMFAPI
+
+/// stmfd's life: take the state directory's lock, open the store, reload the configuration,
+/// serve the API on the Unix socket, tell systemd it is ready, and on SIGTERM/SIGINT finish
+/// in-flight requests, take ports offline (ending sessions, aborting their commands) and sync
+/// every LU before exiting.
+public struct Daemon {
+    public var stateDirectory: StateDirectory
+    public var logger: Logger
+
+    public init(stateDirectory: StateDirectory, logger: Logger) {
+        self.stateDirectory = stateDirectory
+        self.logger = logger
+    }
+
+    public enum StartError: Error, CustomStringConvertible {
+        case stateDirectory(String)
+        case alreadyRunning(String)
+        public var description: String {
+            switch self {
+            case let .stateDirectory(m): m
+            case let .alreadyRunning(m): m
+            }
+        }
+    }
+
+    /// Creates the state directory (0750) if needed.
+    static func prepare(_ dir: StateDirectory) throws(StartError) {
+        var st = stat()
+        if stat(dir.path, &st) != 0 {
+            guard errno == ENOENT else { throw .stateDirectory("\(dir.path): \(String(cString: strerror(errno)))") }
+            do {
+                try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o750])
+            } catch {
+                throw .stateDirectory("cannot create state directory \(dir.path): \(error)")
+            }
+        } else if (st.st_mode & S_IFMT) != S_IFDIR {
+            throw .stateDirectory("\(dir.path) is not a directory")
+        }
+    }
+
+    /// Holds the exclusive lock on the state directory for the life of the process.
+    final class StateLock {
+        let fd: Int32
+        init(path: String) throws(StartError) {
+            fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+            guard fd >= 0 else { throw .stateDirectory("cannot open lock \(path): \(String(cString: strerror(errno)))") }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+                var buf = [UInt8](repeating: 0, count: 32)
+                let n = pread(fd, &buf, 31, 0)
+                let pid = n > 0 ? String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
+                close(fd)
+                throw .alreadyRunning("another stmfd (pid \(pid)) is running on state directory \((path as NSString).deletingLastPathComponent)")
+            }
+            let pid = Array("\(getpid())\n".utf8)
+            _ = ftruncate(fd, 0)
+            _ = pwrite(fd, pid, pid.count, 0)
+        }
+        deinit { close(fd) }
+    }
+
+    public func run() async throws {
+        try Self.prepare(stateDirectory)
+        let lock = try StateLock(path: stateDirectory.lockPath)
+        defer { withExtendedLifetime(lock) {} }
+
+        let store = try ConfigStore(path: stateDirectory.databasePath)
+        let metrics = MetricsRegistry()
+        metrics.bootstrap()
+        let stmf = STMF()
+        let core = ServiceCore(stmf: stmf, store: store, logger: logger)
+        try await core.load()
+
+        let socketPath = stateDirectory.socketPath
+        let log = logger
+        // Sockets are created 0660: file permissions on the state directory are the access control.
+        let oldMask = umask(0o117)
+        let app = Application(
+            router: APIRoutes.router(core: core, metrics: metrics),
+            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "stmfd"),
+            onServerRunning: { _ in
+                umask(oldMask)
+                chmod(socketPath, 0o660)
+                log.info("stmfd ready", metadata: ["socket": "\(socketPath)"])
+                SystemdNotify.send("READY=1\nSTATUS=serving \(socketPath)")
+            },
+            logger: logger
+        )
+        try await app.runService()
+        SystemdNotify.send("STOPPING=1")
+        await core.shutdown()
+        unlink(socketPath)
+        log.info("stmfd stopped")
+    }
+}
+
+/// sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET.
+public enum SystemdNotify {
+    public static func send(_ message: String) {
+        guard let env = getenv("NOTIFY_SOCKET") else { return }
+        var path = Array(String(cString: env).utf8)
+        guard !path.isEmpty else { return }
+        if path[0] == UInt8(ascii: "@") { path[0] = 0 }   // abstract namespace
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        guard path.count < MemoryLayout.size(ofValue: addr.sun_path) else { return }
+        withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: path) }
+        let len = socklen_t(MemoryLayout<sa_family_t>.size + path.count)
+        let bytes = Array(message.utf8)
+        _ = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes, bytes.count, 0, $0, len) }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import SBD
+import STMF
+import STMFAPI
+
+/// stmfadm export / import.
+extension ServiceCore {
+    /// The whole configuration from the store, with each live LU's current reservation state.
+    public func export() throws(ServiceError) -> [UInt8] {
+        var c: StoredConfiguration
+        do { c = try store.load() } catch { throw .storeFailed(error) }
+        for i in c.logicalUnits.indices {
+            if let g = LUGUID(c.logicalUnits[i].guid), let lu = luRuntimes[g]?.lu {
+                c.logicalUnits[i].reservations = lu.metadataRecord.reservations
+            }
+        }
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        do { return try ExportDocument.encode(c, exportedAt: stamp) } catch {
+            throw ServiceError(500, "EXPORT_FAILED", "cannot encode the configuration: \(error)")
+        }
+    }
+
+    var isEmpty: Bool {
+        let v = stmf.views
+        return luRuntimes.isEmpty && v.hostGroups.isEmpty && v.targetGroups.isEmpty && v.allViewEntries.isEmpty
+    }
+
+    /// Verifies the document, then applies it all or nothing: to an empty service, or in place
+    /// of the current configuration when `replace` is set.
+    public func importConfiguration(_ bytes: [UInt8], replace: Bool) async throws(ServiceError) {
+        let body: ExportDocument.Body
+        do throws(ExportDocument.DecodeError) { body = try ExportDocument.decode(bytes) } catch {
+            throw ServiceError(422, "IMPORT_DAMAGED", error.description)
+        }
+        guard replace || isEmpty else {
+            throw .conflict("the service already has a configuration; import with --replace to replace it", code: "NOT_EMPTY")
+        }
+        let c = body.configuration
+        // Validate everything before touching anything.
+        var v = ViewConfiguration()
+        do {
+            for g in c.hostGroups {
+                try v.createHostGroup(g.name)
+                for m in g.members { try v.addHostGroupMember(g.name, try PortIdentifier(parsing: m)) }
+            }
+            for g in c.targetGroups {
+                try v.createTargetGroup(g.name)
+                for m in g.members { try v.addTargetGroupMember(g.name, try PortIdentifier(parsing: m)) }
+            }
+            for e in c.viewEntries {
+                guard let guid = LUGUID(e.lu) else { throw ServiceError.badRequest("view entry names \(e.lu)") }
+                try v.addViewEntry(lu: guid, hostGroup: GroupReference(e.hostGroup), targetGroup: GroupReference(e.targetGroup),
+                                   lun: Int(e.lun), requestedID: e.entry)
+            }
+            var seen = Set<String>()
+            for lu in c.logicalUnits {
+                guard LUGUID(lu.guid) != nil, seen.insert(lu.guid).inserted else {
+                    throw ServiceError.badRequest("logical unit \(lu.guid) is invalid or listed twice")
+                }
+                try lu.properties.validate()
+            }
+        } catch let e as ServiceError {
+            throw ServiceError(422, "IMPORT_INVALID", "export is inconsistent: \(e.api.message)")
+        } catch {
+            throw ServiceError(422, "IMPORT_INVALID", "export is inconsistent: \(error)")
+        }
+        // Commit, then swap the live state.
+        do { try store.replace(with: c) } catch { throw .storeFailed(error) }
+        await closeLogicalUnits()
+        luRuntimes = [:]
+        stmf.replaceViews(v)
+        portRecords = Dictionary(c.targetPorts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        await loadLogicalUnits(c.logicalUnits)
+        logger.info("configuration imported", metadata: ["lus": "\(c.logicalUnits.count)", "replace": "\(replace)"])
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import STMF
+import STMFAPI
+
+extension ServiceCore {
+    /// Reloads everything from the store: groups, members and views (entry numbers kept),
+    /// then logical units and target ports with their desired states.
+    public func load() async throws {
+        configStatus = "loading"
+        let c = try store.load()
+        var v = ViewConfiguration()
+        do {
+            for g in c.hostGroups {
+                try v.createHostGroup(g.name)
+                for m in g.members { try v.addHostGroupMember(g.name, try PortIdentifier(parsing: m)) }
+            }
+            for g in c.targetGroups {
+                try v.createTargetGroup(g.name)
+                for m in g.members { try v.addTargetGroupMember(g.name, try PortIdentifier(parsing: m)) }
+            }
+            for e in c.viewEntries {
+                guard let guid = LUGUID(e.lu) else { throw ConfigStore.StoreError.damaged("view entry names \(e.lu)") }
+                try v.addViewEntry(lu: guid, hostGroup: GroupReference(e.hostGroup), targetGroup: GroupReference(e.targetGroup),
+                                   lun: Int(e.lun), requestedID: e.entry)
+            }
+        } catch {
+            throw ConfigStore.StoreError.damaged("stored views are inconsistent: \(error)")
+        }
+        stmf.replaceViews(v)
+        for p in c.targetPorts { portRecords[p.name] = p }
+        await loadLogicalUnits(c.logicalUnits)
+        configStatus = "initialized"
+        logger.info("configuration loaded", metadata: [
+            "lus": "\(c.logicalUnits.count)", "hostGroups": "\(c.hostGroups.count)",
+            "targetGroups": "\(c.targetGroups.count)", "views": "\(c.viewEntries.count)",
+        ])
+    }
+
+    /// Clean shutdown: ports offline (sessions end, their commands finish or are aborted),
+    /// then every LU synced and closed.
+    public func shutdown() async {
+        for p in stmf.targetPorts() { try? await stmf.setTargetPortState(p.name, online: false) }
+        await closeLogicalUnits()
+    }
+}
