@@ -33,8 +33,8 @@ public struct SBDMetadataRecord: Codable, Sendable, Equatable {
 ///     12 payload length (BE32)  16 generation (BE64)  24 CRC-32C (BE32)  28 reserved (12)
 ///     40 payload: the JSON-encoded `SBDMetadataRecord`
 ///
-/// where the CRC-32C covers bytes 0..<24 and the payload. An update writes the slot that does
-/// NOT hold the newest valid copy, with generation + 1, then fdatasyncs before the command
+/// where the CRC-32C covers the whole header except the CRC field itself, and the payload.
+/// An update writes the slot that does NOT hold the newest valid copy, with generation + 1, then fdatasyncs before the command
 /// that caused it completes. A torn or lost update therefore leaves the previous generation
 /// intact in the other slot; a reader takes the valid slot with the highest generation.
 /// A signature with no valid copy is `checksumMismatch`; no signature at all is `foreign`.
@@ -53,12 +53,18 @@ enum SBDMetadataLayout {
         guard headerLength + payload.count <= slotSize else { throw .tooLarge(payload.count) }
         var s = magic
         s.be16(version); s.be16(UInt16(headerLength)); s.be32(UInt32(payload.count)); s.be64(generation)
-        var crc = s.withUnsafeBytes { CRC32C.update(0, $0) }
-        crc = payload.withUnsafeBytes { CRC32C.update(crc, $0) }
-        s.be32(crc)
+        s += [0, 0, 0, 0]                               // CRC, filled below
         s += [UInt8](repeating: 0, count: 12)
         s += payload
+        s.put32(s.withUnsafeBytes { checksum($0, payloadLength: payload.count) }, at: 24)
         return s
+    }
+
+    /// CRC-32C of the header without its CRC field (bytes 0..<24 and 28..<40) and the payload.
+    static func checksum(_ p: UnsafeRawBufferPointer, payloadLength: Int) -> UInt32 {
+        var crc = CRC32C.update(0, UnsafeRawBufferPointer(rebasing: p[0..<24]))
+        crc = CRC32C.update(crc, UnsafeRawBufferPointer(rebasing: p[28..<headerLength]))
+        return CRC32C.update(crc, UnsafeRawBufferPointer(rebasing: p[headerLength..<(headerLength + payloadLength)]))
     }
 
     enum SlotResult { case empty, damaged, badVersion(UInt16), valid(SBDMetadataRecord, UInt64) }
@@ -72,9 +78,7 @@ enum SBDMetadataLayout {
             guard Int(rd16(p, 10)) == headerLength else { return .damaged }
             let len = Int(rd32(p, 12))
             guard headerLength + len <= b.count else { return .damaged }
-            var crc = CRC32C.update(0, UnsafeRawBufferPointer(rebasing: p[0..<24]))
-            crc = CRC32C.update(crc, UnsafeRawBufferPointer(rebasing: p[headerLength..<(headerLength + len)]))
-            guard crc == rd32(p, 24) else { return .damaged }
+            guard checksum(p, payloadLength: len) == rd32(p, 24) else { return .damaged }
             let data = Data(p[headerLength..<(headerLength + len)])
             guard let r = try? JSONDecoder().decode(SBDMetadataRecord.self, from: data) else { return .damaged }
             return .valid(r, rd64(p, 16))
