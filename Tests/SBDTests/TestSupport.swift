@@ -96,7 +96,7 @@ struct ToolOutput { var stdout: String; var stderr: String; var status: Int32 }
 
 func runTool(_ tool: String, _ args: [String]) throws -> ToolOutput {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/" + tool)
+    p.executableURL = URL(fileURLWithPath: tool.hasPrefix("/") ? tool : "/usr/bin/" + tool)
     p.arguments = args
     let o = Pipe(), e = Pipe()
     p.standardOutput = o; p.standardError = e
