@@ -1,0 +1,199 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSystemShims
+import STMF
+
+/// create-lu, import-lu, modify-lu and delete-lu. Creation and import run on the caller's
+/// thread and may block on the file system (management path); modify writes metadata through
+/// the I/O threads.
+extension SBDLogicalUnit {
+    static func openFile(_ path: String, create: Bool) throws(SBDError) -> (Int32, stat) {
+        var fd = open(path, O_RDWR | O_CLOEXEC)
+        if fd < 0 && errno == ENOENT && create { fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
+        if fd < 0 { throw .io(operation: "open", path: path, errno: errno) }
+        var st = stat()
+        if fstat(fd, &st) != 0 { let e = errno; close(fd); throw .io(operation: "fstat", path: path, errno: e) }
+        let type = st.st_mode & S_IFMT
+        if type != S_IFREG && type != S_IFBLK { close(fd); throw .unsupportedBacking(path: path) }
+        return (fd, st)
+    }
+
+    static func byteSize(fd: Int32, st: stat, path: String) throws(SBDError) -> UInt64 {
+        if st.st_mode & S_IFMT == S_IFBLK {
+            var v: UInt64 = 0
+            let rc = stmf_blockdev_size(fd, &v)
+            if rc != 0 { throw .io(operation: "BLKGETSIZE64", path: path, errno: -rc) }
+            return v
+        }
+        return UInt64(st.st_size)
+    }
+
+    /// create-lu: validates the properties, sizes the backing store, writes the metadata.
+    /// Refuses a backing store (or meta file) that already holds SBD metadata.
+    public static func create(properties: SBDProperties, backing: SBDBacking) throws(SBDError) -> SBDLogicalUnit {
+        var p = properties
+        try p.validate()
+        let guid = p.guid.flatMap { LUGUID($0) } ?? LUGUIDGenerator.shared.next(oui: p.ouiValue)
+        p.guid = guid.description
+        let bs = UInt64(p.blockSize)
+        let saved = ModeParameters(wce: !p.writeCacheDisabled, dSense: false)
+
+        guard case let .path(path) = backing else {
+            guard let size = p.size else { throw .sizeRequired }
+            let lu = SBDLogicalUnit(guid: guid, properties: p, store: RAMBackingStore(bytes: size),
+                                    metadata: SBDMetadataArea(location: .memory), blockCount: size / bs,
+                                    saved: saved, dataPath: nil, dataOffset: 0)
+            try lu.metadata.writeSync(lu.state.withLock { lu.record($0) })
+            return lu
+        }
+
+        let (fd, st) = try openFile(path, create: true)
+        var metaFD: Int32 = -1
+        var ok = false
+        defer { if !ok { close(fd); if metaFD >= 0 { close(metaFD) } } }
+        let kind: BackingKind = st.st_mode & S_IFMT == S_IFBLK ? .blockDevice : .file
+        let inBand = p.metaFile == nil
+        if let mf = p.metaFile {
+            let (m, mst) = try openFile(mf, create: true)
+            metaFD = m
+            if mst.st_size < off_t(SBDMetadataLayout.areaSize), ftruncate(m, off_t(SBDMetadataLayout.areaSize)) != 0 {
+                throw .io(operation: "ftruncate", path: mf, errno: errno)
+            }
+        }
+        let areaFD = inBand ? fd : metaFD
+        let areaPath = p.metaFile ?? path
+        if let area = try? SBDMetadataArea.readArea(fd: areaFD, path: areaPath),
+           (try? SBDMetadataLayout.decodeArea(area)) != nil {
+            throw .alreadyInitialized(path: areaPath)
+        }
+        let dataOffset: UInt64 = inBand ? UInt64(SBDMetadataLayout.areaSize) : 0
+        let total = try byteSize(fd: fd, st: st, path: path)
+        let available = total > dataOffset ? total - dataOffset : 0
+        let size: UInt64
+        if let s = p.size {
+            size = s
+            if kind == .blockDevice {
+                if s > available { throw .sizeExceedsDevice(requested: s, available: available) }
+            } else if s > available, ftruncate(fd, off_t(dataOffset + s)) != 0 {
+                throw .io(operation: "ftruncate", path: path, errno: errno)
+            }
+        } else {
+            size = available / bs * bs
+            guard size >= bs else { throw .sizeRequired }
+        }
+        if kind == .blockDevice {
+            var sector: UInt32 = 512
+            _ = stmf_blockdev_logical_block_size(fd, &sector)
+            if UInt64(sector) > bs || (inBand && UInt64(SBDMetadataLayout.areaSize) % UInt64(sector) != 0) {
+                throw .invalidProperty(name: "blk", value: "\(bs)", reason: "smaller than the device's \(sector)-byte sectors")
+            }
+        }
+        p.size = size
+        let store = FileBackingStore(path: path, fd: fd, kind: kind, dataOffset: dataOffset, dataBytes: size)
+        let meta = SBDMetadataArea(location: .descriptor(areaFD, path: areaPath, owned: !inBand))
+        let lu = SBDLogicalUnit(guid: guid, properties: p, store: store, metadata: meta, blockCount: size / bs,
+                                saved: saved, dataPath: path, dataOffset: dataOffset)
+        ok = true
+        do {
+            try meta.writeSync(lu.state.withLock { lu.record($0) })
+        } catch {
+            lu.store.close(); meta.close()
+            throw error
+        }
+        return lu
+    }
+
+    /// import-lu: brings a logical unit back from its backing file/device (in-band metadata)
+    /// or from its separate meta file, which names the data file.
+    public static func importLU(path: String) throws(SBDError) -> SBDLogicalUnit {
+        let (fd, _) = try openFile(path, create: false)
+        var dataFD: Int32 = -1
+        var ok = false
+        defer { if !ok { close(fd); if dataFD >= 0 && dataFD != fd { close(dataFD) } } }
+        let area = try SBDMetadataArea.readArea(fd: fd, path: path)
+        let (rec, gen, slot): (SBDMetadataRecord, UInt64, Int)
+        do { (rec, gen, slot) = try SBDMetadataLayout.decodeArea(area) } catch { throw .metadata(error) }
+        var p = rec.properties
+        guard let guid = LUGUID(rec.guid) else { throw .metadata(.malformed("GUID '\(rec.guid)'")) }
+        do { try p.validate() } catch { throw .metadata(.malformed(error.description)) }
+        p.guid = guid.description
+        let bs = UInt64(p.blockSize)
+        var reservations = ReservationState()
+        if let r = rec.reservations {
+            do { reservations = try ReservationState(decoding: r) } catch { throw .metadata(.malformed(error.description)) }
+        }
+        let saved = ModeParameters(wce: rec.savedWriteCacheEnabled, dSense: rec.savedDescriptorSense)
+        let (blockCount, ovf) = rec.blockCount.multipliedReportingOverflow(by: bs)
+        if ovf { throw .metadata(.malformed("block count \(rec.blockCount)")) }
+
+        if rec.kind == .ram { throw .metadata(.malformed("a RAM logical unit cannot be imported")) }
+        let inBand = rec.dataOffset > 0
+        let dataPath: String
+        let dst: stat
+        if inBand {
+            guard rec.dataOffset == UInt64(SBDMetadataLayout.areaSize) else { throw .metadata(.malformed("data offset \(rec.dataOffset)")) }
+            dataPath = path; dataFD = fd
+            var st = stat(); fstat(fd, &st); dst = st
+        } else {
+            guard let dp = rec.dataPath else { throw .metadata(.malformed("meta file names no data file")) }
+            dataPath = dp
+            (dataFD, dst) = try openFile(dp, create: false)
+        }
+        let have = try byteSize(fd: dataFD, st: dst, path: dataPath)
+        let need = rec.dataOffset + blockCount
+        if have < need { throw .metadata(.truncated(expected: need, actual: have)) }
+        let kind: BackingKind = dst.st_mode & S_IFMT == S_IFBLK ? .blockDevice : .file
+        let store = FileBackingStore(path: dataPath, fd: dataFD, kind: kind, dataOffset: rec.dataOffset, dataBytes: blockCount)
+        let meta = SBDMetadataArea(location: .descriptor(fd, path: path, owned: !inBand), generation: gen, slot: slot)
+        if !inBand { p.metaFile = path }
+        ok = true
+        return SBDLogicalUnit(guid: guid, properties: p, store: store, metadata: meta, blockCount: rec.blockCount,
+                              saved: saved, dataPath: dataPath, dataOffset: rec.dataOffset, reservations: reservations)
+    }
+
+    /// modify-lu: grow the size (CAPACITY DATA HAS CHANGED on every nexus), change the
+    /// alias, management URL, write cache (MODE PARAMETERS CHANGED) or write protection.
+    /// The new properties are in the metadata when this returns.
+    public func modify(_ m: SBDModification) async throws(SBDError) {
+        let bs = UInt64(blockSize)
+        let (deleted, current) = state.withLock { ($0.deleted, $0.blockCount * bs) }
+        if deleted { throw .deleted }
+        var capacityChanged = false
+        if let size = m.size, size != current {
+            guard size % bs == 0 else {
+                throw .invalidProperty(name: "size", value: "\(size)", reason: "must be a multiple of the block size \(bs)")
+            }
+            guard size > current else { throw .shrinkNotSupported(current: current, requested: size) }
+            try store.resize(to: size)
+            capacityChanged = true
+        }
+        let modeChanged = state.withLock { s -> Bool in
+            if capacityChanged, let size = m.size { s.blockCount = size / bs; s.properties.size = size }
+            if let a = m.alias { s.properties.alias = a }
+            if let u = m.managementURL { s.properties.managementURL = u }
+            if let wp = m.writeProtect { s.properties.writeProtect = wp }
+            if let wcd = m.writeCacheDisabled, wcd != s.properties.writeCacheDisabled || s.current.wce == wcd {
+                s.properties.writeCacheDisabled = wcd
+                let changed = s.current.wce == wcd
+                s.current.wce = !wcd; s.saved.wce = !wcd
+                return changed
+            }
+            return false
+        }
+        if m.writeCacheDisabled == true { try? await store.flush() }
+        try await persist()
+        if capacityChanged { establishUA(.capacityDataHasChanged, .all) }
+        if modeChanged { establishUA(.modeParametersChanged, .all) }
+    }
+
+    /// delete-lu: the LU answers no more commands and releases its descriptors.
+    /// `eraseMetadata` also wipes the metadata signature so the file no longer imports.
+    public func delete(eraseMetadata: Bool = false) {
+        let already = state.withLock { s -> Bool in let d = s.deleted; s.deleted = true; return d }
+        if already { return }
+        if eraseMetadata { metadata.erase() }
+        metadata.close()
+        store.close()
+    }
+}
