@@ -122,6 +122,7 @@ extension SBDLogicalUnit {
         var reservations = ReservationState()
         if let r = rec.reservations {
             do { reservations = try ReservationState(decoding: r) } catch { throw .metadata(.malformed(error.description)) }
+            reservations.powerOn()   // SPC-4: PRgeneration restarts at power on
         }
         let saved = ModeParameters(wce: rec.savedWriteCacheEnabled, dSense: rec.savedDescriptorSense)
         let (blockCount, ovf) = rec.blockCount.multipliedReportingOverflow(by: bs)
@@ -185,6 +186,13 @@ extension SBDLogicalUnit {
         try await persist()
         if capacityChanged { establishUA(.capacityDataHasChanged, .all) }
         if modeChanged { establishUA(.modeParametersChanged, .all) }
+    }
+
+    /// Service shutdown: syncs the backing store, then releases it as `delete` does (the
+    /// metadata stays, so the LU is imported again at the next start).
+    public func shutdown() async {
+        try? await store.flush()
+        delete()
     }
 
     /// delete-lu: the LU answers no more commands and releases its descriptors.

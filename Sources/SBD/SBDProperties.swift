@@ -85,7 +85,7 @@ public struct SBDProperties: Codable, Sendable, Equatable {
         }
     }
 
-    static func parseSize(_ s: String) -> UInt64? {
+    public static func parseSize(_ s: String) -> UInt64? {
         let lower = s.lowercased()
         var mult: UInt64 = 1
         var digits = Substring(lower)

@@ -267,7 +267,7 @@ public struct Stmfadm: ParsableCommand {
             var all = try api { () throws(APIClient.Failure) in try global.client.call("GET", "/v1/targets", as: [TargetInfo].self) }
             if !targets.isEmpty {
                 let wanted = try targets.map { (t: String) throws -> String in
-                    do { return try PortIdentifier(parsing: t).description } catch { try fail(error.description) }
+                    do { return try PortIdentifier(parsing: t).description } catch { try fail("\(error)") }
                 }
                 for w in wanted where !all.contains(where: { $0.name == w }) { try fail("\(w): target not found") }
                 all = all.filter { wanted.contains($0.name) }

@@ -155,7 +155,7 @@ extension ServiceCore {
             stmf.replaceViews(v)
         }
         if rt.lu != nil { try? await stmf.deregisterLogicalUnit(guid) }
-        if let lu = rt.lu { await lu.close() }
+        if let lu = rt.lu { await lu.shutdown() }
         luRuntimes[guid] = nil
         logger.info("deleted logical unit", metadata: ["guid": "\(guid)", "keepViews": "\(keepViews)"])
     }
@@ -214,7 +214,7 @@ extension ServiceCore {
     func closeLogicalUnits() async {
         for (guid, rt) in luRuntimes {
             try? await stmf.deregisterLogicalUnit(guid)
-            if let lu = rt.lu { await lu.close() }
+            if let lu = rt.lu { await lu.shutdown() }
         }
     }
 }

@@ -36,7 +36,6 @@ enum PRType {
     static let all: [UInt8] = [we, ea, weRO, eaRO, weAR, eaAR]
 }
 
-func be(_ v: UInt64, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64(n - 1 - $0))) } }
 
 /// PERSISTENT RESERVE OUT CDB.
 func proutCDB(_ sa: UInt8, type: UInt8 = 0, scope: UInt8 = 0, length: Int) -> CDB {
@@ -74,7 +73,7 @@ func iscsiTID(_ name: String, format: UInt8 = 0) -> [UInt8] {
 func prout(_ s: inout ReservationState, _ n: Nexus, _ sa: UInt8, type: UInt8 = 0, scope: UInt8 = 0,
            list: [UInt8], length: Int? = nil, ports: [TargetPortInfo] = allTargetPorts) throws(SCSIError) -> ReservationEffects {
     let cdb = proutCDB(sa, type: type, scope: scope, length: length ?? list.count)
-    var result: Result<ReservationEffects, SCSIError>!
+    var result: Swift.Result<ReservationEffects, SCSIError>!
     list.withUnsafeBytes { raw in
         do throws(SCSIError) { result = .success(try s.persistentReserveOut(cdb: cdb, nexus: n, parameters: raw, targetPorts: ports)) }
         catch { result = .failure(error) }

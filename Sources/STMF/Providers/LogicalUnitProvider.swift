@@ -62,6 +62,10 @@ public struct TargetPortInfo: Sendable, Hashable {
     public var relativeID: UInt16
     public var groupID: UInt16
     public var online: Bool
+
+    public init(name: PortIdentifier, relativeID: UInt16, groupID: UInt16, online: Bool) {
+        self.name = name; self.relativeID = relativeID; self.groupID = groupID; self.online = online
+    }
 }
 
 /// What STMF offers an LU provider.
