@@ -109,7 +109,11 @@ extension ServiceCore {
         _ = try Self.backing(for: path)
         try checkNotInUse([r.file] + (r.meta.map { [$0] } ?? []))
         let lu: SBDLogicalUnit
-        do { lu = try SBDLogicalUnit.importLU(path: path) } catch { throw Self.map(error) }
+        do { lu = try SBDLogicalUnit.importLU(path: path) } catch {
+            var e = Self.map(error)
+            if !e.api.message.contains(path) { e.api.message = "\(path): " + e.api.message }
+            throw e
+        }
         if luRuntimes[lu.guid] != nil {
             lu.delete()
             throw .conflict("\(lu.guid): a logical unit with this GUID exists", code: "LU_EXISTS")

@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+
+/// Where SwiftPM put the executables (next to the test bundle).
+let productsDirectory: URL = {
+    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+    // The test binary may live inside a .xctest bundle directory.
+    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("stmfd").path), dir.path != "/" {
+        dir = dir.deletingLastPathComponent()
+    }
+    return dir
+}()
+
+struct ProcessResult {
+    var status: Int32
+    var out: String
+    var err: String
+}
+
+@discardableResult
+func runTool(_ tool: String, _ args: [String], env: [String: String] = [:], stdin: Data? = nil) throws -> ProcessResult {
+    let p = Process()
+    p.executableURL = tool.hasPrefix("/") ? URL(fileURLWithPath: tool) : productsDirectory.appendingPathComponent(tool)
+    p.arguments = args
+    var e = ProcessInfo.processInfo.environment
+    e.removeValue(forKey: "STMF_STATE_DIR")
+    for (k, v) in env { e[k] = v }
+    p.environment = e
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    if let stdin {
+        let inp = Pipe()
+        p.standardInput = inp
+        try p.run()
+        inp.fileHandleForWriting.write(stdin)
+        try inp.fileHandleForWriting.close()
+    } else {
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+    }
+    // Read both pipes concurrently so neither fills up.
+    let group = DispatchGroup()
+    nonisolated(unsafe) var o = Data(), e2 = Data()
+    group.enter(); DispatchQueue.global().async { o = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    group.enter(); DispatchQueue.global().async { e2 = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    group.wait()
+    p.waitUntilExit()
+    return ProcessResult(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e2, as: UTF8.self))
+}
+
+/// A real stmfd on a temporary state directory.
+final class DaemonHarness: @unchecked Sendable {
+    let stateDir: String
+    private(set) var process: Process?
+    let logPath: String
+
+    init(stateDir: String? = nil) throws {
+        if let stateDir {
+            self.stateDir = stateDir
+        } else {
+            let d = FileManager.default.temporaryDirectory.appendingPathComponent("stmf-test-\(UUID().uuidString.prefix(8))")
+            try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+            self.stateDir = d.path
+        }
+        logPath = self.stateDir + ".log"
+    }
+
+    var socketPath: String { stateDir + "/stmf.sock" }
+
+    /// Starts stmfd and waits until its socket answers.
+    func start() throws {
+        let p = Process()
+        p.executableURL = productsDirectory.appendingPathComponent("stmfd")
+        p.arguments = ["--state-dir", stateDir]
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        p.standardOutput = log
+        p.standardError = log
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        process = p
+        for _ in 0..<400 {
+            if let r = try? stmfadm(["list-state"]), r.status == 0 { return }
+            if !p.isRunning { break }
+            Thread.sleep(forTimeInterval: 0.025)
+        }
+        throw HarnessError.didNotStart(log: (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")
+    }
+
+    enum HarnessError: Error { case didNotStart(log: String) }
+
+    /// Stops stmfd with `signal` (SIGTERM: clean; SIGKILL: crash) and waits for it.
+    func stop(_ signal: Int32 = SIGTERM) {
+        guard let p = process, p.isRunning else { return }
+        kill(p.processIdentifier, signal)
+        p.waitUntilExit()
+        process = nil
+    }
+
+    /// Runs a CLI with `--state-dir` after the subcommand name.
+    func tool(_ name: String, _ args: [String]) throws -> ProcessResult {
+        try runTool(name, Array(args.prefix(1)) + ["--state-dir", stateDir] + Array(args.dropFirst()))
+    }
+    func stmfadm(_ args: [String]) throws -> ProcessResult { try tool("stmfadm", args) }
+    func sbdadm(_ args: [String]) throws -> ProcessResult { try tool("sbdadm", args) }
+    func fcinfo(_ args: [String]) throws -> ProcessResult { try tool("fcinfo", args) }
+
+    /// stmfadm that must succeed; returns stdout.
+    @discardableResult
+    func ok(_ args: [String], expectFailure: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let r = try stmfadm(args)
+        if expectFailure {
+            #expect(r.status == 1, "stmfadm \(args.joined(separator: " ")) should fail", sourceLocation: sourceLocation)
+        } else {
+            #expect(r.status == 0, "stmfadm \(args.joined(separator: " ")) failed: \(r.err)", sourceLocation: sourceLocation)
+        }
+        return r.out
+    }
+
+    /// stmfadm that must fail with exit 1 and a message containing `message`.
+    func refused(_ args: [String], _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let r = try stmfadm(args)
+        #expect(r.status == 1, "stmfadm \(args.joined(separator: " ")) should fail", sourceLocation: sourceLocation)
+        #expect(r.err.contains(message), "stderr \(r.err.debugDescription) lacks \(message.debugDescription)", sourceLocation: sourceLocation)
+        #expect(r.err.hasPrefix("stmfadm: "), sourceLocation: sourceLocation)
+    }
+
+    func cleanup() {
+        stop()
+        try? FileManager.default.removeItem(atPath: stateDir)
+        try? FileManager.default.removeItem(atPath: logPath)
+    }
+
+    deinit { stop(SIGKILL) }
+}
+
+/// A scratch directory for backing files.
+func scratchDirectory() throws -> String {
+    let d = FileManager.default.temporaryDirectory.appendingPathComponent("stmf-data-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+    return d.path
+}
+
+func guids(_ listLU: String) -> [String] {
+    listLU.split(separator: "\n").compactMap { l in l.hasPrefix("LU Name: ") ? String(l.dropFirst(9)) : nil }
+}
