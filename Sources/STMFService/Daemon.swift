@@ -77,7 +77,7 @@ public struct Daemon {
         let store = try ConfigStore(path: stateDirectory.databasePath)
         let metrics = MetricsRegistry()
         metrics.bootstrap()
-        let stmf = STMF()
+        let stmf = STMF(observer: CommandMetrics())
         let core = ServiceCore(stmf: stmf, store: store, logger: logger)
         try await core.load()
 

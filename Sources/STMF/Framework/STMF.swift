@@ -36,8 +36,11 @@ public final class STMF: Sendable, LUServices {
         var usedRelativeIDs: Set<UInt16> = []
     }
     let state = Mutex(State())
+    let observer: (any TaskObserver)?
 
-    public init() {}
+    public init(observer: (any TaskObserver)? = nil) {
+        self.observer = observer
+    }
 
     // MARK: Logical units
 

@@ -34,6 +34,7 @@ public final class Session: Sendable, CustomStringConvertible {
     struct ITL {
         let record: LURecord
         var unitAttentions: UnitAttentionQueue
+        let recorder: (any TaskRecorder)?
     }
     struct State {
         var itls: [UInt16: ITL] = [:]
@@ -71,14 +72,16 @@ public final class Session: Sendable, CustomStringConvertible {
         state.withLock { s in
             let changed = initial || s.itls.count != map.count || map.contains { s.itls[$0.key]?.record !== $0.value }
             guard changed else { return }
-            var queues: [LUGUID: UnitAttentionQueue] = [:]
-            for itl in s.itls.values { queues[itl.record.guid] = itl.unitAttentions }
+            var previous: [LUGUID: ITL] = [:]
+            for itl in s.itls.values { previous[itl.record.guid] = itl }
             var next: [UInt16: ITL] = [:]
             next.reserveCapacity(map.count)
             for (lun, rec) in map {
-                var q = queues[rec.guid] ?? UnitAttentionQueue()
+                var q = previous[rec.guid]?.unitAttentions ?? UnitAttentionQueue()
                 q.establish(initial ? .powerOnResetOrBusDeviceReset : .reportedLUNsDataHasChanged)
-                next[lun] = ITL(record: rec, unitAttentions: q)
+                let recorder = previous[rec.guid].map { $0.recorder }
+                    ?? stmf.observer?.recorder(lu: rec.guid, targetPort: nexus.targetPort)
+                next[lun] = ITL(record: rec, unitAttentions: q, recorder: recorder)
             }
             s.itls = next
             s.luns = next.keys.sorted()
@@ -96,7 +99,7 @@ public final class Session: Sendable, CustomStringConvertible {
     // MARK: Commands
 
     private enum Route {
-        case run(LURecord, UInt16, InFlightTask)
+        case run(LURecord, UInt16, InFlightTask, (any TaskRecorder)?)
         case respond(TaskResponse)
         case respondData([UInt8], Int)
     }
@@ -110,8 +113,15 @@ public final class Session: Sendable, CustomStringConvertible {
             return r
         case let .respondData(bytes, allocation):
             return respond(cmd, bytes, allocation)
-        case let .run(record, lun, task):
-            return await run(cmd, record: record, lun: lun, task: task)
+        case let .run(record, lun, task, recorder):
+            guard let recorder else { return await run(cmd, record: record, lun: lun, task: task) }
+            let start = Self.monotonicNanoseconds()
+            let r = await run(cmd, record: record, lun: lun, task: task)
+            if !r.aborted {
+                recorder.record(direction: cmd.direction, bytes: r.dataLength, status: r.status,
+                                nanoseconds: Self.monotonicNanoseconds() &- start)
+            }
+            return r
         }
     }
 
@@ -173,8 +183,14 @@ public final class Session: Sendable, CustomStringConvertible {
             let task = InFlightTask(tag: cmd.tag, lun: n, lu: itl.record.guid, ticket: itl.record.taskSet.ticket(),
                                     taskSet: itl.record.taskSet)
             s.inFlight[cmd.tag] = task
-            return .run(itl.record, n, task)
+            return .run(itl.record, n, task, itl.recorder)
         }
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
     private func respond(_ cmd: SCSICommand, _ bytes: [UInt8], _ allocation: Int) -> TaskResponse {
