@@ -68,6 +68,11 @@ let package = Package(
         .executableTarget(name: "stmfadm", dependencies: ["STMFCommands"], path: "Sources/stmfadm"),
         .executableTarget(name: "sbdadm", dependencies: ["STMFCommands"], path: "Sources/sbdadm"),
         .executableTarget(name: "fcinfo", dependencies: ["STMFCommands"], path: "Sources/fcinfo"),
+        // Benchmarks that print figures (never timed assertions in tests).
+        .executableTarget(name: "stmf-bench", dependencies: [
+            "STMF", "SBD", "STMFAPI", "STMFClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/stmf-bench"),
 
         .testTarget(name: "STMFTests", dependencies: ["STMF", "Checksum"], path: "Tests/STMFTests"),
         .testTarget(name: "SBDTests", dependencies: ["SBD", "STMF"], path: "Tests/SBDTests"),

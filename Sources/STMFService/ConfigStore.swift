@@ -93,6 +93,11 @@ public final class ConfigStore: Sendable {
                 t.column("online", .boolean).notNull()
                 t.column("relative_id", .integer).notNull()
             }
+            try db.create(index: "lu_seq", on: "lu", columns: ["seq"])
+            try db.create(index: "host_group_seq", on: "host_group", columns: ["seq"])
+            try db.create(index: "host_group_member_grp", on: "host_group_member", columns: ["grp", "seq"])
+            try db.create(index: "target_group_seq", on: "target_group", columns: ["seq"])
+            try db.create(index: "target_group_member_grp", on: "target_group_member", columns: ["grp", "seq"])
             try db.create(table: "setting") { t in
                 t.primaryKey("key", .text)
                 t.column("value", .text).notNull()

@@ -1,0 +1,149 @@
+import ArgumentParser
+import Foundation
+import SBD
+import STMF
+import STMFAPI
+import STMFClient
+
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stmf-bench", abstract: "Benchmarks that print figures.",
+        subcommands: [ConfigScale.self, CommandPath.self])
+}
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+func fmt(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", v) }
+
+/// Starts stmfd (from the same build directory) on `dir` and waits for its socket.
+func startDaemon(_ dir: String) throws -> Process {
+    let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    let p = Process()
+    p.executableURL = exe.appendingPathComponent("stmfd")
+    p.arguments = ["--state-dir", dir, "--log-level", "warning"]
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    let client = APIClient(stateDirectory: StateDirectory(path: dir))
+    for _ in 0..<2000 {
+        if (try? client.call("GET", "/v1/state", as: ServiceState.self)) != nil { return p }
+        Thread.sleep(forTimeInterval: 0.005)
+    }
+    throw ValidationError("stmfd did not start")
+}
+
+func stop(_ p: Process) {
+    kill(p.processIdentifier, SIGTERM)
+    p.waitUntilExit()
+}
+
+/// Creates N LUs with a view each, then times listing, export, restart (reload) and import.
+struct ConfigScale: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "Configuration scale: N LUs and N views.")
+    @Option var count = 10_000
+
+    func run() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stmf-bench-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var daemon = try startDaemon(dir)
+        let client = APIClient(stateDirectory: StateDirectory(path: dir))
+        print("configuration scale: \(count) RAM LUs, one view each")
+
+        var t = now()
+        for i in 0..<count {
+            var p = SBDProperties()
+            p.size = 1 << 20
+            p.alias = "lu\(i)"
+            let info = try client.call("POST", "/v1/lus", body: CreateLURequest(file: "ram:lu\(i)", properties: p), as: LUInfo.self)
+            _ = try client.call("POST", "/v1/lus/\(info.guid)/views", body: AddViewRequest(), as: ViewEntryInfo.self)
+        }
+        let create = now() - t
+        print("  create \(count) LUs + views : \(fmt(create)) s (\(fmt(Double(count) / create, 0)) LU+view/s, each committed with fsync)")
+
+        t = now()
+        let all = try client.call("GET", "/v1/lus", as: [LUInfo].self)
+        print("  list-lu (API)              : \(fmt((now() - t) * 1000, 1)) ms for \(all.count) LUs")
+        t = now()
+        let views = try client.call("GET", "/v1/views", as: [ViewEntryInfo].self)
+        print("  list views (API)           : \(fmt((now() - t) * 1000, 1)) ms for \(views.count) views")
+        t = now()
+        let export = try client.send("GET", "/v1/export", nil)
+        print("  export                     : \(fmt((now() - t) * 1000, 1)) ms, \(export.count) bytes")
+
+        stop(daemon)
+        t = now()
+        daemon = try startDaemon(dir)
+        print("  restart (reload everything): \(fmt((now() - t) * 1000, 1)) ms")
+        let reloaded = try client.call("GET", "/v1/lus", as: [LUInfo].self)
+        guard reloaded.count == count else { throw ValidationError("reloaded \(reloaded.count) LUs, expected \(count)") }
+
+        _ = try client.send("POST", "/v1/import?replace=1", export, contentType: "application/octet-stream")
+        t = now()
+        _ = try client.send("POST", "/v1/import?replace=1", export, contentType: "application/octet-stream")
+        print("  import --replace           : \(fmt((now() - t) * 1000, 1)) ms")
+        stop(daemon)
+    }
+}
+
+/// The per-command path in one process: port-provider call → STMF session → SBD RAM LU →
+/// completion, 4 KiB reads at queue depth 1 and 32.
+struct CommandPath: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "io", abstract: "4 KiB reads through STMF to a RAM LU, in process.")
+    @Option var seconds = 3.0
+
+    final class NullPort: PortProvider {
+        func online() async throws {}
+        func offline() async {}
+    }
+
+    func run() async throws {
+        let stmf = STMF()
+        let target = try PortIdentifier(parsing: "wwn.5000000000000001")
+        let port = try stmf.registerTargetPort(target, provider: NullPort())
+        try await stmf.setTargetPortState(target, online: true)
+        var p = SBDProperties()
+        p.size = 256 << 20
+        let lu = try SBDLogicalUnit.create(properties: p, backing: .ram)
+        try stmf.registerLogicalUnit(lu)
+        try await stmf.setLogicalUnitState(lu.guid, online: true)
+        try stmf.updateViews { (v: inout ViewConfiguration) throws(ViewError) in try v.addViewEntry(lu: lu.guid, lun: 0) }
+        let session = try port.createSession(initiator: try PortIdentifier(parsing: "wwn.2100000000000001"))
+        _ = await session.execute(SCSICommand(lun: 0, cdb: CDB([0, 0, 0, 0, 0, 0]), tag: 1))   // clear UA
+        let blocks = UInt32((256 << 20) / 512 / 8)
+        print("command path: 4 KiB READ(10) through STMF to an SBD RAM LU, in process")
+        for qd in [1, 32] {
+            let deadline = now() + seconds
+            let start = now()
+            let counts = await withTaskGroup(of: Int.self) { g in
+                for q in 0..<qd {
+                    g.addTask {
+                        let buf = IOBuffer(capacity: 4096)
+                        var n = 0
+                        var lba = UInt32(q) &* 7919
+                        var tag = UInt64(q) << 40
+                        while now() < deadline {
+                            for _ in 0..<256 {
+                                lba = (lba &* 1103515245 &+ 12345) % blocks
+                                let l = lba * 8
+                                tag &+= 1
+                                let cdb = CDB([0x28, 0, UInt8(l >> 24), UInt8((l >> 16) & 0xFF), UInt8((l >> 8) & 0xFF), UInt8(l & 0xFF), 0, 0, 8, 0])
+                                let r = await session.execute(SCSICommand(lun: 0, cdb: cdb, tag: tag, direction: .read,
+                                                                          expectedTransferLength: 4096, dataIn: buf))
+                                if r.status != .good { fatalError("read failed: \(r)") }
+                                n += 1
+                            }
+                        }
+                        return n
+                    }
+                }
+                var total = 0
+                for await c in g { total += c }
+                return total
+            }
+            let elapsed = now() - start
+            let iops = Double(counts) / elapsed
+            print("  QD\(qd): \(fmt(iops / 1000, 1))k IOPS, \(fmt(iops * 4096 / 1e9, 2)) GB/s, \(fmt(1e6 / iops * Double(qd), 1)) µs mean latency; ratio to the 1,000,000/s/core target on \(ProcessInfo.processInfo.activeProcessorCount) cores: \(fmt(iops / (1e6 * Double(ProcessInfo.processInfo.activeProcessorCount)), 3))")
+        }
+    }
+}
