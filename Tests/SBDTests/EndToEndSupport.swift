@@ -29,7 +29,20 @@ struct SplitMix64: RandomNumberGenerator {
     mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
     mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
     mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-    mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in byte() } }
+    /// `n` random bytes, eight per draw (debug builds are slow at byte-by-byte loops).
+    mutating func bytes(_ n: Int) -> [UInt8] {
+        var a = [UInt8](repeating: 0, count: n)
+        a.withUnsafeMutableBytes { p in
+            var i = 0
+            while i < n {
+                var v = next()
+                let k = min(8, n - i)
+                withUnsafeBytes(of: &v) { p.baseAddress!.advanced(by: i).copyMemory(from: $0.baseAddress!, byteCount: k) }
+                i += k
+            }
+        }
+        return a
+    }
 }
 
 let e2eTags = Atomic<UInt64>(1)
