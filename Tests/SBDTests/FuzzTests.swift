@@ -265,6 +265,11 @@ struct FuzzTests {
                 failures.record("\(context()): data-in written past the limit \(limit)")
             }
         }
+        // A completed data-in command moves exactly what was asked, up to what the transport takes.
+        if !r.aborted, r.status == .good, inBuf != nil, g.direction == .read || g.direction == .bidirectional,
+           r.intendedLength > 0, outCount == 0, r.dataLength != min(r.intendedLength, limit) {
+            failures.record("\(context()): GOOD with dataLength \(r.dataLength), intended \(r.intendedLength), limit \(limit)")
+        }
         if r.aborted {
             stats.aborted += 1
             return r
@@ -397,6 +402,21 @@ struct FuzzTests {
         #expect(await check.e2e([0x1B, 0, 0, 0, 0x01, 0]).status == .good, "seed \(seed): START STOP UNIT")
         let ms = e2eModeSelectControl(dSense: false)
         #expect(await check.e2e(ms.cdb, out: ms.data).status == .good)
+        // D_SENSE reaches both the LU's own errors and the UAs STMF reports for it.
+        let other = try fabric.session(e2eHostB)
+        await other.e2eClearUAs()
+        let dOn = e2eModeSelectControl(dSense: true)
+        #expect(await check.e2e(dOn.cdb, out: dOn.data).status == .good)
+        let oor = await check.e2e(e2eRead16(capacity, 1), inLength: blockSize)
+        #expect(oor.status == .checkCondition && oor.response.descriptorSense && oor.response.senseBytes?.first == 0x72,
+                "seed \(seed): \(oor.response)")
+        let mpc = await other.e2e(e2eTUR)
+        #expect(mpc.status == .checkCondition && mpc.sense?.additional == .modeParametersChanged, "seed \(seed): \(mpc.response)")
+        #expect(mpc.response.senseBytes?.first == 0x72 && mpc.response.senseBytes?.count == 8, "seed \(seed): \(mpc.response)")
+        let dOff = e2eModeSelectControl(dSense: false)
+        #expect(await check.e2e(dOff.cdb, out: dOff.data).status == .good)
+        let mpc2 = await other.e2e(e2eTUR)
+        #expect(mpc2.sense?.additional == .modeParametersChanged && mpc2.response.senseBytes?.count == 18, "seed \(seed): \(mpc2.response)")
         let tur = await check.e2e(e2eTUR)
         #expect(tur.status == .good, "seed \(seed): TEST UNIT READY after fuzz: \(tur.response)")
         let data = e2eBlockPattern(8 * blockSize, seed: seed)
@@ -406,7 +426,7 @@ struct FuzzTests {
         #expect(back.data == data, "seed \(seed): data read back after the fuzz differs")
         let bad = await check.e2e(e2eRead16(capacity, 1), inLength: blockSize)
         #expect(bad.status == .checkCondition && bad.sense?.additional == .lbaOutOfRange)
-        for s in sessions + [check] { #expect(s.tasksInFlight == 0) }
+        for s in sessions + [check, other] { #expect(s.tasksInFlight == 0) }
         return RunResult(stats: results, failures: failures.count.load(ordering: .relaxed))
     }
 
