@@ -9,7 +9,7 @@ import Testing
 @Suite("Model: RAM and file LUs against an in-memory model")
 struct ModelTests {
     static let blockSize = 512
-    static let blocks = 1024                      // 512 KiB
+    static let blocks = 6144                      // 3 MiB: three of the RAM store's 1 MiB chunks
     static let size = blockSize * blocks
 
     enum Expect: Equatable {
@@ -97,16 +97,19 @@ struct ModelTests {
         var counts: [String: Int] = [:]
 
         func pick(maxBlocks: Int) -> (UInt64, Int, Bool) {
-            let n = 1 + rng.below(maxBlocks)
+            let n = maxBlocks >= 16 && rng.chance(5) ? 1 + rng.below(300) : 1 + rng.below(maxBlocks)
             if rng.chance(5) {
                 // Past the end: lba in [cap - n + 1, cap]
                 let lba = cap - UInt64(n) + 1 + UInt64(rng.below(n))
                 return (lba, n, false)
             }
             let lba: UInt64
-            switch rng.below(4) {
+            switch rng.below(6) {
             case 0: lba = 0
             case 1: lba = cap - UInt64(n)
+            case 2, 3: // straddling a 1 MiB boundary (RAM chunk, file extent)
+                let boundary = 2048 * (1 + rng.below(2))
+                lba = UInt64(boundary - 1 - rng.below(n))
             default: lba = UInt64(rng.below(Self.blocks - n + 1))
             }
             return (lba, n, true)
