@@ -423,7 +423,8 @@ struct FuzzTests {
         #expect(await check.e2e(e2eWrite10(100, 8), out: data).status == .good)
         let back = await check.e2e(e2eRead16(100, 8), inLength: 8 * blockSize)
         #expect(back.status == .good)
-        #expect(back.data == data, "seed \(seed): data read back after the fuzz differs")
+        let readBackEqual = back.data == data
+        #expect(readBackEqual, "seed \(seed): data read back after the fuzz differs")
         let bad = await check.e2e(e2eRead16(capacity, 1), inLength: blockSize)
         #expect(bad.status == .checkCondition && bad.sense?.additional == .lbaOutOfRange)
         for s in sessions + [check, other] { #expect(s.tasksInFlight == 0) }

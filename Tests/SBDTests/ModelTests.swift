@@ -135,7 +135,8 @@ struct ModelTests {
                 if ok {
                     let want = Array(model[Int(lba) * bs..<(Int(lba) + n) * bs])
                     for (i, g) in got.enumerated() {
-                        #expect(g == want, "seed \(seed) op \(op) READ \(lba)+\(n) on \(luns[i].name): first difference at \(String(describing: Self.firstDifference(g, want)))")
+                        let equal = g == want
+                        #expect(equal, "seed \(seed) op \(op) READ \(lba)+\(n) on \(luns[i].name): first difference at \(String(describing: Self.firstDifference(g, want)))")
                     }
                 } else {
                     for g in got { #expect(g.isEmpty) }
@@ -192,12 +193,17 @@ struct ModelTests {
             default: // single-block read of a random block, compared exactly
                 let lba = UInt64(rng.below(Self.blocks))
                 let got = await Self.both(s, luns, e2eRead16(lba, 1), inLength: bs, expect: .good, seed: seed, op: op, what: "READ 1")
-                for g in got { #expect(g == Array(model[Int(lba) * bs..<(Int(lba) + 1) * bs]), "seed \(seed) op \(op) block \(lba)") }
+                let want = Array(model[Int(lba) * bs..<(Int(lba) + 1) * bs])
+                for g in got {
+                    let equal = g == want
+                    #expect(equal, "seed \(seed) op \(op) block \(lba)")
+                }
             }
             if op % 500 == 499 || op == ops - 1 {
                 for t in luns {
                     let all = await Self.readAll(s, lun: t.lun)
-                    #expect(all == model, "seed \(seed) after op \(op): \(t.name) differs at \(String(describing: Self.firstDifference(all, model)))")
+                    let equal = all == model
+                    #expect(equal, "seed \(seed) after op \(op): \(t.name) differs at \(String(describing: Self.firstDifference(all, model)))")
                 }
             }
         }
@@ -219,7 +225,8 @@ struct ModelTests {
         let s2 = try fabric2.session(e2eHostB)
         #expect(await s2.e2eClearUAs() == [.powerOnResetOrBusDeviceReset])
         let reimported = await Self.readAll(s2, lun: 0)
-        #expect(reimported == model, "re-imported file LU differs at \(String(describing: Self.firstDifference(reimported, model)))")
+        let reimportedEqual = reimported == model
+        #expect(reimportedEqual, "re-imported file LU differs at \(String(describing: Self.firstDifference(reimported, model)))")
         again.delete()
         ram.delete()
     }
