@@ -327,7 +327,8 @@ struct FuzzTests {
         let fabric = try await E2EFabric()
         try await fabric.add(lu)
         var sessions: [Session] = []
-        for i in 0..<streams {
+        // Two streams share each session, so tags can collide within a nexus (overlapped commands).
+        for i in 0..<max(1, streams / 2) {
             sessions.append(try fabric.session(.wwn(WWN(0x2100_0000_00F0_0000 + UInt64(i)))))
         }
         let capacity = lu.blockCount
@@ -368,13 +369,14 @@ struct FuzzTests {
         }
 
         let results = try await withThrowingTaskGroup(of: Stats.self) { group in
-            for (i, session) in sessionList.enumerated() {
+            for i in 0..<streams {
+                let session = sessionList[i % sessionList.count]
                 group.addTask {
                     var r = SplitMix64(seed: seed &+ UInt64(i) &* 0x1000_0000_0001)
                     var stats = Stats()
                     for n in 0..<perStream {
                         let g = generate(&r, capacity: capacity)
-                        let tag = r.chance(1) ? UInt64(r.below(4)) : e2eTag()   // occasionally reuse a tag
+                        let tag = r.chance(2) ? UInt64(r.below(4)) : e2eTag()   // occasionally reuse a tag
                         if n % 16 == 0 { shared.recentTags.withLock { if $0.count > 64 { $0.removeFirst(32) }; $0.append(tag) } }
                         _ = await send(session, g, tag: tag, failures: failures, stats: &stats,
                                        context: "seed \(seed) stream \(i) command \(n) cdb \(g.cdb.map { String(format: "%02x", $0) }.joined(separator: " ")) lun \(String(g.lun, radix: 16)) attr \(g.attribute) dir \(g.direction) out \(g.out?.count ?? -1) in \(g.inCapacity) etl \(g.expected)")
