@@ -346,6 +346,44 @@ struct ReservationIntegrationTests {
         #expect(await Self.write(b2) == .good)          // registrant of a registrants-only reservation
         #expect(await Self.write(c2) == .reservationConflict)
         #expect(await Self.read(c2) == .good)
+
+        // Later changes are persisted too: RELEASE, and B unregistering.
+        #expect(await Self.prOut(a2, PR.release, type: PR.weRO, key: 0x1111_2222_3333_4444).status == .good)
+        // Releasing a registrants-only reservation tells the other registrants.
+        await Self.expectUA(b2, .reservationsReleased, "B after RELEASE of WE_RO")
+        await Self.expectNoUA(c2)
+        let unreg = await Self.prOut(b2, PR.register, key: 0x5555, sak: 0, aptpl: true)
+        #expect(unreg.status == .good, "\(unreg.response)")
+        let lu2 = try await Self.reimport(lu, fabric: fabric, path: t.path)
+        let (f2, s2) = try await Self.attach(lu2)
+        #expect(await Self.readKeys(s2) == Self.keysData(generation: 0, [0x1111_2222_3333_4444]))
+        #expect(await Self.readReservation(s2) == Self.reservationData(generation: 0))
+        // A REGISTER with APTPL=0 turns persistence off: nothing survives the next import.
+        let a3 = try f2.session(e2eHostA)
+        await a3.e2eClearUAs()
+        #expect(await Self.prOut(a3, PR.register, key: 0x1111_2222_3333_4444, sak: 0x9999).status == .good)
+        #expect(await Self.prOut(a3, PR.reserve, type: PR.ea, key: 0x9999).status == .good)
+        let lu3 = try await Self.reimport(lu2, fabric: f2, path: t.path)
+        let (_, s3) = try await Self.attach(lu3)
+        #expect(await Self.readKeys(s3) == Self.keysData(generation: 0, []))
+        #expect(await Self.readReservation(s3) == Self.reservationData(generation: 0))
+        lu3.delete()
+    }
+
+    /// Takes `lu` out of `fabric`, deletes it and imports its file again.
+    static func reimport(_ lu: SBDLogicalUnit, fabric: E2EFabric, path: String) async throws -> SBDLogicalUnit {
+        try await fabric.stmf.deregisterLogicalUnit(lu.guid)
+        lu.delete()
+        return try SBDLogicalUnit.importLU(path: path)
+    }
+
+    /// A new STMF with `lu` and a session of host C, UAs cleared.
+    static func attach(_ lu: SBDLogicalUnit) async throws -> (E2EFabric, Session) {
+        let fabric = try await E2EFabric()
+        try await fabric.add(lu)
+        let s = try fabric.session(e2eHostC)
+        #expect(await s.e2eClearUAs() == [.powerOnResetOrBusDeviceReset])
+        return (fabric, s)
     }
 
     @Test func withoutAPTPLRegistrationsDoNotSurviveImport() async throws {
