@@ -315,6 +315,36 @@ struct ReservationIntegrationTests {
         #expect(await Self.readReservation(c2) == resv)
     }
 
+    @Test func registrationsArePerITNexusAcrossPorts() async throws {
+        let t = try await Self.setup(guid: "600144F0000000000000000000E2E106")
+        defer { t.lu.delete() }
+        let a1 = t.a
+        let a2 = try t.fabric.session(e2eHostA, port: 1)     // the same initiator through port 2
+        let b2 = try t.fabric.session(e2eHostB, port: 1)
+        for s in [a2, b2] { #expect(await s.e2eClearUAs() == [.powerOnResetOrBusDeviceReset]) }
+
+        #expect(await Self.prOut(a1, PR.register, sak: 0xA1).status == .good)
+        #expect(await Self.prOut(a1, PR.reserve, type: PR.ea, key: 0xA1).status == .good)
+        // A through the other port is another I_T nexus: neither registered nor holder.
+        #expect(await Self.read(a1) == .good)
+        #expect(await Self.read(a2) == .reservationConflict)
+        #expect(await Self.prOut(a2, PR.reserve, type: PR.ea, key: 0xA1).status == .reservationConflict)
+        #expect(await Self.prOut(a2, PR.register, sak: 0xA2).status == .good)
+        #expect(await Self.read(a2) == .reservationConflict)
+        // B registers with ALL_TG_PT: one registration per target port, one generation step.
+        let list = e2ePRList(sak: 0xBB, allTgPt: true)
+        #expect(await t.b.e2e(e2ePROut(PR.register, length: list.count), out: list).status == .good)
+        #expect(await Self.readKeys(t.c) == Self.keysData(generation: 3, [0xA1, 0xA2, 0xBB, 0xBB]))
+        // Write Exclusive - All Registrants (type 7): every registered nexus writes; the
+        // reservation key reads as zero.
+        #expect(await Self.prOut(a1, PR.release, type: PR.ea, key: 0xA1).status == .good)
+        #expect(await Self.prOut(a2, PR.reserve, type: 7, key: 0xA2).status == .good)
+        #expect(await Self.readReservation(t.c) == Self.reservationData(generation: 3, key: 0, type: 7))
+        for s in [a1, a2, t.b, b2] { #expect(await Self.write(s) == .good) }
+        #expect(await Self.write(t.c) == .reservationConflict)
+        #expect(await Self.read(t.c) == .good)
+    }
+
     @Test func aptplSurvivesDeleteAndImport() async throws {
         let t = try await Self.setup(guid: "600144F0000000000000000000E2E104")
         let (a, b) = (t.a, t.b)
