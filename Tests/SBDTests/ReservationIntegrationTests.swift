@@ -343,6 +343,15 @@ struct ReservationIntegrationTests {
         for s in [a1, a2, t.b, b2] { #expect(await Self.write(s) == .good) }
         #expect(await Self.write(t.c) == .reservationConflict)
         #expect(await Self.read(t.c) == .good)
+        // PREEMPT of B's key removes B on both ports and tells both B nexuses.
+        #expect(await Self.prOut(a1, PR.preempt, type: 7, key: 0xA1, sak: 0xBB).status == .good)
+        #expect(await Self.readKeys(t.c) == Self.keysData(generation: 4, [0xA1, 0xA2]))
+        #expect(await Self.readReservation(t.c) == Self.reservationData(generation: 4, key: 0, type: 7))
+        await Self.expectUA(t.b, .registrationsPreempted, "B through port 1")
+        await Self.expectUA(b2, .registrationsPreempted, "B through port 2")
+        for s in [a1, a2, t.c] { await Self.expectNoUA(s) }
+        #expect(await Self.write(b2) == .reservationConflict)
+        #expect(await Self.write(a2) == .good)
     }
 
     @Test func aptplSurvivesDeleteAndImport() async throws {
