@@ -40,7 +40,9 @@ struct FuzzTests {
         var descriptorSense = 0
         var fixedSense = 0
         var senseKeys: [UInt8: Int] = [:]
+        var selfDescribing = 0
         mutating func merge(_ o: Stats) {
+            selfDescribing += o.selfDescribing
             for (k, v) in o.senseKeys { senseKeys[k, default: 0] += v }
             commands += o.commands; aborted += o.aborted
             descriptorSense += o.descriptorSense; fixedSense += o.fixedSense
@@ -270,6 +272,15 @@ struct FuzzTests {
            r.intendedLength > 0, outCount == 0, r.dataLength != min(r.intendedLength, limit) {
             failures.record("\(context()): GOOD with dataLength \(r.dataLength), intended \(r.intendedLength), limit \(limit)")
         }
+        // Self-describing data-in: the length the header declares agrees with what was sent.
+        if !r.aborted, r.status == .good, let inBuf, r.dataLength > 0,
+           let declared = declaredLength(g.cdb, inBuf.array(r.dataLength)) {
+            let alloc = allocationLength(g.cdb)
+            stats.selfDescribing += 1
+            if r.intendedLength != min(alloc, declared) {
+                failures.record("\(context()): header declares \(declared) bytes, allocation \(alloc), intended \(r.intendedLength)")
+            }
+        }
         if r.aborted {
             stats.aborted += 1
             return r
@@ -309,6 +320,41 @@ struct FuzzTests {
             failures.record("\(context()): status \(r.status) with sense \(String(describing: r.sense))")
         }
         return r
+    }
+
+    static func u16(_ d: [UInt8], _ o: Int) -> Int { Int(d[o]) << 8 | Int(d[o + 1]) }
+    static func u32(_ d: [UInt8], _ o: Int) -> Int { u16(d, o) << 16 | u16(d, o + 2) }
+
+    /// ALLOCATION LENGTH of the commands `declaredLength` understands.
+    static func allocationLength(_ c: [UInt8]) -> Int {
+        switch c[0] {
+        case 0x12: u16(c, 3)
+        case 0x1A: Int(c[4])
+        case 0x5A, 0x5E: u16(c, 7)
+        case 0xA0: u32(c, 6)
+        default: 0
+        }
+    }
+
+    /// The full length the returned header claims, for commands whose data describes its own
+    /// length (nil when the data is too short to tell or the command is not one of them).
+    static func declaredLength(_ c: [UInt8], _ d: [UInt8]) -> Int? {
+        guard let op = c.first, let need = CDB.expectedLength(opcode: op), c.count >= need else { return nil }
+        switch op {
+        case 0x12:
+            if c[1] & 0x01 == 0 { return d.count >= 5 ? Int(d[4]) + 5 : nil }
+            return d.count >= 4 ? u16(d, 2) + 4 : nil
+        case 0x1A: return d.count >= 1 ? Int(d[0]) + 1 : nil
+        case 0x5A: return d.count >= 2 ? u16(d, 0) + 2 : nil
+        case 0xA0: return d.count >= 4 ? u32(d, 0) + 8 : nil
+        case 0x5E:
+            switch c[1] & 0x1F {
+            case 0, 1, 3: return d.count >= 8 ? u32(d, 4) + 8 : nil
+            case 2: return d.count >= 2 ? u16(d, 0) : nil
+            default: return nil
+            }
+        default: return nil
+        }
     }
 
     // MARK: Driver
@@ -457,6 +503,7 @@ struct FuzzTests {
         #expect(result.stats.statuses[SCSIStatus.good.rawValue, default: 0] > 1000)
         #expect(result.stats.statuses[SCSIStatus.checkCondition.rawValue, default: 0] > 1000)
         #expect(result.stats.fixedSense > 100 && result.stats.descriptorSense > 100)
+        #expect(result.stats.selfDescribing > 1000, "\(result.stats.selfDescribing) self-describing responses checked")
     }
 
     @Test(.timeLimit(.minutes(3)))
