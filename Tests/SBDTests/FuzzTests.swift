@@ -331,7 +331,8 @@ struct FuzzTests {
         case 0x12: u16(c, 3)
         case 0x1A: Int(c[4])
         case 0x5A, 0x5E: u16(c, 7)
-        case 0xA0: u32(c, 6)
+        case 0xA0, 0xA3: u32(c, 6)
+        case 0x9E: u32(c, 10)
         default: 0
         }
     }
@@ -347,6 +348,13 @@ struct FuzzTests {
         case 0x1A: return d.count >= 1 ? Int(d[0]) + 1 : nil
         case 0x5A: return d.count >= 2 ? u16(d, 0) + 2 : nil
         case 0xA0: return d.count >= 4 ? u32(d, 0) + 8 : nil
+        case 0xA3:
+            switch c[1] & 0x1F {
+            case 0x0A: return d.count >= 4 ? u32(d, 0) + 4 : nil                            // RTPG
+            case 0x0C where c[2] & 0x07 == 0: return d.count >= 4 ? u32(d, 0) + 4 : nil     // RSOC, all commands
+            default: return nil
+            }
+        case 0x9E where c[1] & 0x1F == 0x10: return 32                                         // READ CAPACITY (16)
         case 0x5E:
             switch c[1] & 0x1F {
             case 0, 1, 3: return d.count >= 8 ? u32(d, 4) + 8 : nil
@@ -510,6 +518,7 @@ struct FuzzTests {
     func fileLU() async throws {
         let seed = Self.seed(0xF022_0000_0000_0002)
         let dir = try E2ETempDir()
+        defer { withExtendedLifetime(dir) {} }
         let lu = try SBDLogicalUnit.create(properties: e2eProperties(size: 1 << 20, guid: "600144F0000000000000000000E2EF02"),
                                            backing: .path(dir.path("fuzz.img")))
         defer { lu.delete() }

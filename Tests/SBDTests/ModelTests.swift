@@ -67,6 +67,7 @@ struct ModelTests {
         let seed: UInt64 = 0x5EED_0000_4D0D_E100
         var rng = SplitMix64(seed: seed)
         let dir = try E2ETempDir()
+        defer { withExtendedLifetime(dir) {} }
         let filePath = dir.path("model-lu.img")
 
         let ram = try SBDLogicalUnit.create(properties: e2eProperties(size: UInt64(Self.size), guid: "600144F0000000000000000000E2E001"),
@@ -236,6 +237,7 @@ struct ModelTests {
     @Test func concurrentStreamsOnDisjointRegions() async throws {
         let seed: UInt64 = 0x5EED_0000_C0C0_0001
         let dir = try E2ETempDir()
+        defer { withExtendedLifetime(dir) {} }
         let ram = try SBDLogicalUnit.create(properties: e2eProperties(size: UInt64(Self.size), guid: "600144F0000000000000000000E2E011"),
                                             backing: .ram)
         let file = try SBDLogicalUnit.create(properties: e2eProperties(size: UInt64(Self.size), guid: "600144F0000000000000000000E2E012"),
