@@ -102,6 +102,7 @@ public final class Session: Sendable, CustomStringConvertible {
         case run(LURecord, UInt16, InFlightTask, (any TaskRecorder)?)
         case respond(TaskResponse)
         case respondData([UInt8], Int)
+        case overlapped(UInt16, TaskResponse)
     }
 
     /// Executes one command and returns its response. When the response is `aborted` the
@@ -113,6 +114,9 @@ public final class Session: Sendable, CustomStringConvertible {
             return r
         case let .respondData(bytes, allocation):
             return respond(cmd, bytes, allocation)
+        case let .overlapped(lun, response):
+            _ = markAborted(where: { $0.lun == lun }, withStatus: false, unitAttention: nil)
+            return response
         case let .run(record, lun, task, recorder):
             guard let recorder else { return await run(cmd, record: record, lun: lun, task: task) }
             let start = Self.monotonicNanoseconds()
@@ -173,7 +177,9 @@ public final class Session: Sendable, CustomStringConvertible {
                 }
             }
             if s.inFlight[cmd.tag] != nil {
-                return .respond(TaskResponse(error: SCSIError(.abortedCommand, .overlappedCommandsAttempted), descriptorSense: descriptor))
+                // SAM-5 5.8.3: an overlapped command aborts the task set of this I_T_L nexus and
+                // is itself terminated with OVERLAPPED COMMANDS ATTEMPTED.
+                return .overlapped(n, TaskResponse(error: SCSIError(.abortedCommand, .overlappedCommandsAttempted), descriptorSense: descriptor))
             }
             // INQUIRY, REPORT LUNS and REQUEST SENSE never consume a unit attention.
             if op != OperationCode.inquiry && op != OperationCode.requestSense,
@@ -194,7 +200,8 @@ public final class Session: Sendable, CustomStringConvertible {
     }
 
     private func respond(_ cmd: SCSICommand, _ bytes: [UInt8], _ allocation: Int) -> TaskResponse {
-        let limit = min(cmd.expectedTransferLength, cmd.dataIn?.capacity ?? 0)
+        let limit = cmd.direction == .read || cmd.direction == .bidirectional
+            ? min(cmd.expectedTransferLength, cmd.dataIn?.capacity ?? 0) : 0
         let task = LUTask(cdb: cmd.cdb, lun: 0, nexus: nexus, attribute: cmd.attribute, tag: cmd.tag,
                           dataOut: nil, dataIn: cmd.dataIn, dataInLimit: limit,
                           expectedTransferLength: cmd.expectedTransferLength, direction: cmd.direction)

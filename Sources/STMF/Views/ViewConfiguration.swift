@@ -154,17 +154,18 @@ public struct ViewConfiguration: Sendable, Hashable {
         if let c = existing.first(where: { $0.hostGroup.overlaps(hostGroup) && $0.targetGroup.overlaps(targetGroup) }) {
             throw .viewEntryExists(lu: lu, conflicting: c.id)
         }
-        // LUNs taken by every entry overlapping both groups.
-        var taken: [UInt16: LUGUID] = [:]
-        for (pair, map) in byGroups where pair.tg.overlaps(targetGroup) && pair.hg.overlaps(hostGroup) {
-            for (l, g) in map { taken[l] = g }
+        // The (TG, HG) maps of every entry overlapping both groups; a LUN is taken if any maps it.
+        let overlapping = byGroups.filter { $0.key.tg.overlaps(targetGroup) && $0.key.hg.overlaps(hostGroup) }.map(\.value)
+        func owner(_ l: UInt16) -> LUGUID? {
+            for m in overlapping { if let g = m[l] { return g } }
+            return nil
         }
         let chosen: UInt16
         if let lun {
-            if let other = taken[UInt16(lun)] { throw .lunInUse(lun: UInt16(lun), conflictingLU: other) }
+            if let other = owner(UInt16(lun)) { throw .lunInUse(lun: UInt16(lun), conflictingLU: other) }
             chosen = UInt16(lun)
         } else {
-            guard let free = (0...Self.maxLUN).first(where: { taken[$0] == nil }) else { throw .noFreeLUN }
+            guard let free = (0...Self.maxLUN).first(where: { owner($0) == nil }) else { throw .noFreeLUN }
             chosen = free
         }
         let id: UInt32
