@@ -25,11 +25,14 @@ func startDaemon(_ dir: String) throws -> Process {
     p.standardInput = FileHandle.nullDevice
     try p.run()
     let client = APIClient(stateDirectory: StateDirectory(path: dir))
-    for _ in 0..<2000 {
+    // Reloading a large configuration takes a while: wait up to five minutes.
+    for _ in 0..<60_000 {
         if (try? client.call("GET", "/v1/state", as: ServiceState.self)) != nil { return p }
+        if !p.isRunning { throw ValidationError("stmfd exited with status \(p.terminationStatus)") }
         Thread.sleep(forTimeInterval: 0.005)
     }
-    throw ValidationError("stmfd did not start")
+    stop(p)
+    throw ValidationError("stmfd did not start within five minutes")
 }
 
 func stop(_ p: Process) {
