@@ -37,21 +37,9 @@ extension ServiceCore {
         }
         let c = body.configuration
         // Validate everything before touching anything.
-        var v = ViewConfiguration()
+        let v: ViewConfiguration
         do {
-            for g in c.hostGroups {
-                try v.createHostGroup(g.name)
-                for m in g.members { try v.addHostGroupMember(g.name, try PortIdentifier(parsing: m)) }
-            }
-            for g in c.targetGroups {
-                try v.createTargetGroup(g.name)
-                for m in g.members { try v.addTargetGroupMember(g.name, try PortIdentifier(parsing: m)) }
-            }
-            for e in c.viewEntries {
-                guard let guid = LUGUID(e.lu) else { throw ServiceError.badRequest("view entry names \(e.lu)") }
-                try v.addViewEntry(lu: guid, hostGroup: GroupReference(e.hostGroup), targetGroup: GroupReference(e.targetGroup),
-                                   lun: Int(e.lun), requestedID: e.entry)
-            }
+            v = try c.viewConfiguration()
             var seen = Set<String>()
             for lu in c.logicalUnits {
                 guard LUGUID(lu.guid) != nil, seen.insert(lu.guid).inserted else {

@@ -8,22 +8,8 @@ extension ServiceCore {
     public func load() async throws {
         configStatus = "loading"
         let c = try store.load()
-        var v = ViewConfiguration()
-        do {
-            for g in c.hostGroups {
-                try v.createHostGroup(g.name)
-                for m in g.members { try v.addHostGroupMember(g.name, try PortIdentifier(parsing: m)) }
-            }
-            for g in c.targetGroups {
-                try v.createTargetGroup(g.name)
-                for m in g.members { try v.addTargetGroupMember(g.name, try PortIdentifier(parsing: m)) }
-            }
-            for e in c.viewEntries {
-                guard let guid = LUGUID(e.lu) else { throw ConfigStore.StoreError.damaged("view entry names \(e.lu)") }
-                try v.addViewEntry(lu: guid, hostGroup: GroupReference(e.hostGroup), targetGroup: GroupReference(e.targetGroup),
-                                   lun: Int(e.lun), requestedID: e.entry)
-            }
-        } catch {
+        let v: ViewConfiguration
+        do { v = try c.viewConfiguration() } catch {
             throw ConfigStore.StoreError.damaged("stored views are inconsistent: \(error)")
         }
         stmf.replaceViews(v)
@@ -41,5 +27,27 @@ extension ServiceCore {
     public func shutdown() async {
         for p in stmf.targetPorts() { try? await stmf.setTargetPortState(p.name, online: false) }
         await closeLogicalUnits()
+    }
+}
+
+extension StoredConfiguration {
+    /// Replays groups, members and view entries (keeping entry numbers) through the same
+    /// rules live changes obey, so an inconsistent store or export is refused.
+    func viewConfiguration() throws -> ViewConfiguration {
+        var v = ViewConfiguration()
+        for g in hostGroups {
+            try v.createHostGroup(g.name)
+            for m in g.members { try v.addHostGroupMember(g.name, try PortIdentifier(parsing: m)) }
+        }
+        for g in targetGroups {
+            try v.createTargetGroup(g.name)
+            for m in g.members { try v.addTargetGroupMember(g.name, try PortIdentifier(parsing: m)) }
+        }
+        for e in viewEntries {
+            guard let guid = LUGUID(e.lu) else { throw ServiceError.badRequest("view entry names \(e.lu)") }
+            try v.addViewEntry(lu: guid, hostGroup: GroupReference(e.hostGroup), targetGroup: GroupReference(e.targetGroup),
+                               lun: Int(e.lun), requestedID: e.entry)
+        }
+        return v
     }
 }
