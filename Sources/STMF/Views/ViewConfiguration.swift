@@ -154,20 +154,7 @@ public struct ViewConfiguration: Sendable, Hashable {
         if let c = existing.first(where: { $0.hostGroup.overlaps(hostGroup) && $0.targetGroup.overlaps(targetGroup) }) {
             throw .viewEntryExists(lu: lu, conflicting: c.id)
         }
-        // The (TG, HG) maps of every entry overlapping both groups; a LUN is taken if any maps it.
-        let overlapping = byGroups.filter { $0.key.tg.overlaps(targetGroup) && $0.key.hg.overlaps(hostGroup) }.map(\.value)
-        func owner(_ l: UInt16) -> LUGUID? {
-            for m in overlapping { if let g = m[l] { return g } }
-            return nil
-        }
-        let chosen: UInt16
-        if let lun {
-            if let other = owner(UInt16(lun)) { throw .lunInUse(lun: UInt16(lun), conflictingLU: other) }
-            chosen = UInt16(lun)
-        } else {
-            guard let free = (0...Self.maxLUN).first(where: { owner($0) == nil }) else { throw .noFreeLUN }
-            chosen = free
-        }
+        let chosen = try chooseLUN(lun, hostGroup: hostGroup, targetGroup: targetGroup)
         let id: UInt32
         if let requestedID {
             guard !existing.contains(where: { $0.id == requestedID }) else { throw .viewEntryExists(lu: lu, conflicting: requestedID) }
@@ -184,6 +171,23 @@ public struct ViewConfiguration: Sendable, Hashable {
         viewEntries[lu] = list
         byGroups[GroupPair(tg: targetGroup, hg: hostGroup), default: [:]][chosen] = lu
         return ve
+    }
+
+    /// Checks a requested LUN, or picks the lowest free one, against the (TG, HG) maps of
+    /// every entry overlapping both groups. A separate function so the references it takes
+    /// to those maps are gone before the caller mutates one (no copy-on-write copy).
+    private func chooseLUN(_ lun: Int?, hostGroup: GroupReference, targetGroup: GroupReference) throws(ViewError) -> UInt16 {
+        let overlapping = byGroups.filter { $0.key.tg.overlaps(targetGroup) && $0.key.hg.overlaps(hostGroup) }.map(\.value)
+        func owner(_ l: UInt16) -> LUGUID? {
+            for m in overlapping { if let g = m[l] { return g } }
+            return nil
+        }
+        if let lun {
+            if let other = owner(UInt16(lun)) { throw .lunInUse(lun: UInt16(lun), conflictingLU: other) }
+            return UInt16(lun)
+        }
+        guard let free = (0...Self.maxLUN).first(where: { owner($0) == nil }) else { throw .noFreeLUN }
+        return free
     }
 
     public mutating func removeViewEntry(lu: LUGUID, id: UInt32) throws(ViewError) {
