@@ -27,7 +27,7 @@ func eventually(_ cond: () -> Bool) async -> Bool {
         let t = Task { await a.send(blockingCDB, tag: 77, dataIn: 0).0 }
         #expect(await eventually { lu.blockedCount == 1 })
         let tmf = Task { await a.taskManagement(.abortTask(tag: 77, lun: 0)) }
-        #expect(await eventually { a.tasksInFlight == 1 })
+        #expect(await eventually { a.abortedTasksInFlight == 1 })
         lu.releaseAll()
         #expect(await tmf.value == .functionComplete)
         let r = await t.value
@@ -68,7 +68,7 @@ func eventually(_ cond: () -> Bool) async -> Bool {
         let tb = Task { await b.send(blockingCDB, tag: 1, dataIn: 0).0 }
         #expect(await eventually { lu.blockedCount == 2 })
         let tmf = Task { await a.taskManagement(.clearTaskSet(lun: 0)) }
-        #expect(await eventually { a.tasksInFlight == 1 })
+        #expect(await eventually { a.abortedTasksInFlight == 1 && b.abortedTasksInFlight == 1 })
         lu.releaseAll()
         #expect(await tmf.value == .functionComplete)
         let ra = await ta.value, rb = await tb.value
@@ -83,8 +83,7 @@ func eventually(_ cond: () -> Bool) async -> Bool {
         let tb = Task { await b.send(blockingCDB, tag: 1, dataIn: 0).0 }
         #expect(await eventually { lu.blockedCount == 1 })
         let tmf = Task { await a.taskManagement(.clearTaskSet(lun: 0)) }
-        #expect(await eventually { b.tasksInFlight == 1 })
-        try? await Task.sleep(for: .milliseconds(5))
+        #expect(await eventually { b.abortedTasksInFlight == 1 })
         lu.releaseAll()
         _ = await tmf.value
         let r = await tb.value
@@ -119,8 +118,7 @@ func eventually(_ cond: () -> Bool) async -> Bool {
         let tb = Task { await b.send(blockingCDB, tag: 1, dataIn: 0).0 }
         #expect(await eventually { lu.blockedCount == 2 })
         let tmf = Task { await a.taskManagement(.abortTaskSet(lun: 0)) }
-        #expect(await eventually { a.tasksInFlight == 1 })
-        try? await Task.sleep(for: .milliseconds(5))
+        #expect(await eventually { a.abortedTasksInFlight == 1 })
         lu.releaseAll()
         _ = await tmf.value
         #expect(await ta.value.aborted)
@@ -143,8 +141,7 @@ func eventually(_ cond: () -> Bool) async -> Bool {
         let t = Task { await a.send(blockingCDB, tag: 1, dataIn: 0).0 }
         #expect(await eventually { lu.blockedCount == 1 })
         let logout = Task { await f.port.removeSession(a) }
-        #expect(await eventually { a.tasksInFlight == 1 })
-        try? await Task.sleep(for: .milliseconds(5))
+        #expect(await eventually { a.abortedTasksInFlight == 1 })
         lu.releaseAll()
         await logout.value
         #expect(await t.value.aborted)

@@ -66,6 +66,9 @@ public final class Session: Sendable, CustomStringConvertible {
 
     public var tasksInFlight: Int { state.withLock { $0.inFlight.count } }
 
+    /// Tasks marked aborted that have not left their LU yet.
+    public var abortedTasksInFlight: Int { state.withLock { s in s.inFlight.values.filter(\.aborted).count } }
+
     // MARK: Map maintenance (framework lock held)
 
     func apply(map: [UInt16: LURecord], initial: Bool) {
@@ -209,7 +212,7 @@ public final class Session: Sendable, CustomStringConvertible {
     }
 
     private func run(_ cmd: SCSICommand, record: LURecord, lun: UInt16, task: InFlightTask) async -> TaskResponse {
-        let admitted = await record.taskSet.enter(cmd.attribute, ticket: task.ticket)
+        let admitted = await record.taskSet.enter(cmd.attribute, ticket: task.ticket, isCancelled: { isAborted(task) })
         var response: TaskResponse
         if admitted && !isAborted(task) {
             let limit = cmd.direction == .read || cmd.direction == .bidirectional

@@ -16,9 +16,9 @@ public final class TaskSet: Sendable {
         var running = 0            // SIMPLE and HEAD OF QUEUE tasks running
         var orderedRunning = false
         var queue: [Waiter] = []
-        var nextTicket: UInt64 = 1
     }
     private let state = Mutex(State())
+    private let tickets = Atomic<UInt64>(0)
 
     public init() {}
 
@@ -28,15 +28,20 @@ public final class TaskSet: Sendable {
         public let ticket: UInt64
     }
 
-    /// Reserves a ticket before suspending (so an abort can find the waiter).
+    /// Reserves a ticket before suspending (so an abort can find the waiter). Lock-free, so
+    /// callers may take one while holding their own locks.
     public func ticket() -> UInt64 {
-        state.withLock { s in defer { s.nextTicket += 1 }; return s.nextTicket }
+        tickets.add(1, ordering: .relaxed).newValue
     }
 
     /// Waits until the task may start. Returns false if it was cancelled while waiting.
-    public func enter(_ attribute: TaskAttribute, ticket: UInt64) async -> Bool {
+    /// `isCancelled` is asked under the set's lock before the task starts or queues, so an
+    /// abort that raced ahead of `enter` (its `cancel` found no waiter) is not missed: the
+    /// aborter marks the task cancelled before calling `cancel`.
+    public func enter(_ attribute: TaskAttribute, ticket: UInt64, isCancelled: () -> Bool = { false }) async -> Bool {
         let ordered = attribute == .ordered
-        let immediate: Bool = state.withLock { s in
+        let immediate: Bool? = state.withLock { s in
+            if isCancelled() { return nil }
             switch attribute {
             case .headOfQueue:
                 s.running += 1; return true
@@ -48,9 +53,11 @@ public final class TaskSet: Sendable {
                 return false
             }
         }
+        guard let immediate else { return false }
         if immediate { return true }
         return await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
             let resumeNow: Bool? = state.withLock { s in
+                if isCancelled() { return false }
                 // Re-check: the set may have drained between the two lock sections.
                 if ordered {
                     if s.running == 0 && !s.orderedRunning && s.queue.isEmpty { s.orderedRunning = true; return true }
