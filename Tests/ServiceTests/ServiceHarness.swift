@@ -70,10 +70,13 @@ final class DaemonHarness: @unchecked Sendable {
     var socketPath: String { stateDir + "/stmf.sock" }
 
     /// Starts stmfd and waits until its socket answers.
-    func start() throws {
+    func start(environment: [String: String] = [:]) throws {
         let p = Process()
         p.executableURL = productsDirectory.appendingPathComponent("stmfd")
         p.arguments = ["--state-dir", stateDir]
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
