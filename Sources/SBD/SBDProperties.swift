@@ -77,7 +77,8 @@ public struct SBDProperties: Codable, Sendable, Equatable {
         try validate()
     }
 
-    static func parseBool(_ name: String, _ v: String) throws(SBDError) -> Bool {
+    /// COMSTAR boolean property values: true/on/yes/1/enabled, false/off/no/0/disabled.
+    public static func parseBool(_ name: String, _ v: String) throws(SBDError) -> Bool {
         switch v.lowercased() {
         case "true", "on", "yes", "1", "enabled": return true
         case "false", "off", "no", "0", "disabled": return false

@@ -151,3 +151,8 @@ public struct RemoveViewsRequest: Codable, Sendable, Equatable {
     public var entries: [UInt32]
     public init(all: Bool = false, entries: [UInt32] = []) { self.all = all; self.entries = entries }
 }
+
+/// The body of a successful response that carries no data (`{}`).
+public struct EmptyResponse: Codable, Sendable, Equatable {
+    public init() {}
+}

@@ -62,6 +62,5 @@ func parseProperties(_ items: [String]) throws -> [String: String] {
     return out
 }
 
-struct Empty: Codable {}
 
 func seg(_ s: String) -> String { APIClient.segment(s) }

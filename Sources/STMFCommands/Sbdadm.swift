@@ -46,7 +46,7 @@ public struct Sbdadm: ParsableCommand {
         @Flag(name: .short, help: "Accepted for compatibility (the LU is always taken offline first).") var f = false
         @Argument var lu: String
         func run() throws {
-            _ = try api { () throws(APIClient.Failure) in try global.client.call("DELETE", "/v1/lus/\(seg(lu))", as: Empty.self) }
+            _ = try api { () throws(APIClient.Failure) in try global.client.call("DELETE", "/v1/lus/\(seg(lu))", as: EmptyResponse.self) }
         }
     }
 

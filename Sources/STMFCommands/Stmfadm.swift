@@ -92,7 +92,7 @@ public struct Stmfadm: ParsableCommand {
         @Argument(help: "Logical unit GUID.") var lu: String
         func run() throws {
             _ = try api { () throws(APIClient.Failure) in
-                try global.client.call("DELETE", "/v1/lus/\(seg(lu))\(k ? "?keepViews=1" : "")", as: Empty.self)
+                try global.client.call("DELETE", "/v1/lus/\(seg(lu))\(k ? "?keepViews=1" : "")", as: EmptyResponse.self)
             }
         }
     }
@@ -123,7 +123,7 @@ public struct Stmfadm: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var lu: String
         func run() throws {
-            _ = try api { () throws(APIClient.Failure) in try global.client.call("POST", "/v1/lus/\(seg(lu))/online", as: Empty.self) }
+            _ = try api { () throws(APIClient.Failure) in try global.client.call("POST", "/v1/lus/\(seg(lu))/online", as: EmptyResponse.self) }
         }
     }
 
@@ -132,7 +132,7 @@ public struct Stmfadm: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var lu: String
         func run() throws {
-            _ = try api { () throws(APIClient.Failure) in try global.client.call("POST", "/v1/lus/\(seg(lu))/offline", as: Empty.self) }
+            _ = try api { () throws(APIClient.Failure) in try global.client.call("POST", "/v1/lus/\(seg(lu))/offline", as: EmptyResponse.self) }
         }
     }
 
@@ -233,7 +233,7 @@ public struct Stmfadm: ParsableCommand {
         }
         func run() throws {
             _ = try api { () throws(APIClient.Failure) in
-                try global.client.call("POST", "/v1/lus/\(seg(l))/views/remove", body: RemoveViewsRequest(all: a, entries: entries), as: Empty.self)
+                try global.client.call("POST", "/v1/lus/\(seg(l))/views/remove", body: RemoveViewsRequest(all: a, entries: entries), as: EmptyResponse.self)
             }
         }
     }
@@ -282,7 +282,7 @@ public struct Stmfadm: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var target: String
         func run() throws {
-            _ = try api { () throws(APIClient.Failure) in try global.client.call("POST", "/v1/targets/\(seg(target))/online", as: Empty.self) }
+            _ = try api { () throws(APIClient.Failure) in try global.client.call("POST", "/v1/targets/\(seg(target))/online", as: EmptyResponse.self) }
         }
     }
 
@@ -291,7 +291,7 @@ public struct Stmfadm: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var target: String
         func run() throws {
-            _ = try api { () throws(APIClient.Failure) in try global.client.call("POST", "/v1/targets/\(seg(target))/offline", as: Empty.self) }
+            _ = try api { () throws(APIClient.Failure) in try global.client.call("POST", "/v1/targets/\(seg(target))/offline", as: EmptyResponse.self) }
         }
     }
 
@@ -349,11 +349,7 @@ public struct Stmfadm: ParsableCommand {
 }
 
 func parseBool(_ name: String, _ v: String) throws -> Bool {
-    switch v.lowercased() {
-    case "true", "on", "yes", "1", "enabled": return true
-    case "false", "off", "no", "0", "disabled": return false
-    default: try fail("\(name)=\(v): expected true or false")
-    }
+    do { return try SBDProperties.parseBool(name, v) } catch { try fail(error.description) }
 }
 
 func createGroup(_ g: GlobalOptions, _ kind: String, _ name: String) throws {
@@ -361,12 +357,12 @@ func createGroup(_ g: GlobalOptions, _ kind: String, _ name: String) throws {
 }
 
 func deleteGroup(_ g: GlobalOptions, _ kind: String, _ name: String) throws {
-    _ = try api { () throws(APIClient.Failure) in try g.client.call("DELETE", "/v1/\(kind)/\(seg(name))", as: Empty.self) }
+    _ = try api { () throws(APIClient.Failure) in try g.client.call("DELETE", "/v1/\(kind)/\(seg(name))", as: EmptyResponse.self) }
 }
 
 func changeMembers(_ g: GlobalOptions, _ kind: String, _ name: String, _ members: [String], add: Bool) throws {
     _ = try api { () throws(APIClient.Failure) in
-        try g.client.call("POST", "/v1/\(kind)/\(seg(name))/members\(add ? "" : "/remove")", body: GroupMemberRequest(members: members), as: Empty.self)
+        try g.client.call("POST", "/v1/\(kind)/\(seg(name))/members\(add ? "" : "/remove")", body: GroupMemberRequest(members: members), as: EmptyResponse.self)
     }
 }
 

@@ -22,13 +22,13 @@ extension APIRoutes {
         }
         r.delete("/v1/lus/:guid") { req, ctx in
             try await core.deleteLU(try ctx.parameters.string("guid"), keepViews: req.flag("keepViews"))
-            return JSON(Empty())
+            return JSON(EmptyResponse())
         }
         r.post("/v1/lus/:guid/online") { _, ctx in
-            try await core.setLUState(try ctx.parameters.string("guid"), online: true); return JSON(Empty())
+            try await core.setLUState(try ctx.parameters.string("guid"), online: true); return JSON(EmptyResponse())
         }
         r.post("/v1/lus/:guid/offline") { _, ctx in
-            try await core.setLUState(try ctx.parameters.string("guid"), online: false); return JSON(Empty())
+            try await core.setLUState(try ctx.parameters.string("guid"), online: false); return JSON(EmptyResponse())
         }
     }
 
@@ -42,7 +42,7 @@ extension APIRoutes {
             var req = req
             let bytes = try await req.rawBody()
             try await core.importConfiguration(bytes, replace: req.flag("replace"))
-            return JSON(Empty())
+            return JSON(EmptyResponse())
         }
     }
 }

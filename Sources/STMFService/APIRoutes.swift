@@ -26,7 +26,6 @@ struct JSON<T: Encodable & Sendable>: ResponseGenerator {
     }
 }
 
-struct Empty: Codable, Sendable {}
 
 /// Largest request body accepted (an import of tens of thousands of LUs fits).
 let maxRequestBody = 512 * 1024 * 1024
@@ -80,19 +79,19 @@ enum APIRoutes {
             }
             r.delete("/v1/\(path)/:name") { _, ctx in
                 try await core.deleteGroup(try ctx.parameters.string("name"), host: host)
-                return JSON(Empty())
+                return JSON(EmptyResponse())
             }
             r.post("/v1/\(path)/:name/members") { req, ctx in
                 var req = req
                 let body = try await req.json(GroupMemberRequest.self)
                 try await core.addGroupMembers(try ctx.parameters.string("name"), body.members, host: host)
-                return JSON(Empty())
+                return JSON(EmptyResponse())
             }
             r.post("/v1/\(path)/:name/members/remove") { req, ctx in
                 var req = req
                 let body = try await req.json(GroupMemberRequest.self)
                 try await core.removeGroupMembers(try ctx.parameters.string("name"), body.members, host: host)
-                return JSON(Empty())
+                return JSON(EmptyResponse())
             }
         }
 
@@ -108,16 +107,16 @@ enum APIRoutes {
             var req = req
             let body = try await req.json(RemoveViewsRequest.self)
             try await core.removeViews(lu: try ctx.parameters.string("guid"), entries: body.all ? nil : body.entries)
-            return JSON(Empty())
+            return JSON(EmptyResponse())
         }
 
         // Targets
         r.get("/v1/targets") { _, _ in JSON(await core.targets()) }
         r.post("/v1/targets/:name/online") { _, ctx in
-            try await core.setTargetState(try ctx.parameters.string("name"), online: true); return JSON(Empty())
+            try await core.setTargetState(try ctx.parameters.string("name"), online: true); return JSON(EmptyResponse())
         }
         r.post("/v1/targets/:name/offline") { _, ctx in
-            try await core.setTargetState(try ctx.parameters.string("name"), online: false); return JSON(Empty())
+            try await core.setTargetState(try ctx.parameters.string("name"), online: false); return JSON(EmptyResponse())
         }
 
         // Metrics (Prometheus text format)

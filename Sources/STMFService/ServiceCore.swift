@@ -92,14 +92,16 @@ public actor ServiceCore {
         })
     }
 
+    func requireTargetsOffline(_ ids: [PortIdentifier]) throws(ServiceError) {
+        for id in ids {
+            do { try stmf.requireTargetOffline(id) } catch { throw ServiceError(error) }
+        }
+    }
+
     /// Adds members (all or none).
     public func addGroupMembers(_ name: String, _ members: [String], host: Bool) throws(ServiceError) {
         let ids = try members.map { (m: String) throws(ServiceError) -> PortIdentifier in try Self.parsePort(m) }
-        if !host {
-            for id in ids where (stmf.targetPortState(id).map { $0 != .offline } ?? false) {
-                throw ServiceError(ViewError.targetNotOffline(id))
-            }
-        }
+        if !host { try requireTargetsOffline(ids) }
         let table = host ? "host_group_member" : "target_group_member"
         try mutateViews({ (v: inout ViewConfiguration) throws(ViewError) in
             for id in ids { if host { try v.addHostGroupMember(name, id) } else { try v.addTargetGroupMember(name, id) } }
@@ -113,11 +115,7 @@ public actor ServiceCore {
 
     public func removeGroupMembers(_ name: String, _ members: [String], host: Bool) throws(ServiceError) {
         let ids = try members.map { (m: String) throws(ServiceError) -> PortIdentifier in try Self.parsePort(m) }
-        if !host {
-            for id in ids where (stmf.targetPortState(id).map { $0 != .offline } ?? false) {
-                throw ServiceError(ViewError.targetNotOffline(id))
-            }
-        }
+        if !host { try requireTargetsOffline(ids) }
         let table = host ? "host_group_member" : "target_group_member"
         try mutateViews({ (v: inout ViewConfiguration) throws(ViewError) in
             for id in ids { if host { try v.removeHostGroupMember(name, id) } else { try v.removeTargetGroupMember(name, id) } }

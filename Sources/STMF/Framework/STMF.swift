@@ -221,16 +221,18 @@ public final class STMF: Sendable, LUServices {
 
     /// Adds a member to a target group; COMSTAR requires the target to be offline.
     public func addTargetGroupMember(_ group: String, _ member: PortIdentifier) throws(STMFError) {
-        try checkTargetOffline(member)
+        try requireTargetOffline(member)
         try updateViews { (v: inout ViewConfiguration) throws(ViewError) in try v.addTargetGroupMember(group, member) }
     }
 
     public func removeTargetGroupMember(_ group: String, _ member: PortIdentifier) throws(STMFError) {
-        try checkTargetOffline(member)
+        try requireTargetOffline(member)
         try updateViews { (v: inout ViewConfiguration) throws(ViewError) in try v.removeTargetGroupMember(group, member) }
     }
 
-    private func checkTargetOffline(_ port: PortIdentifier) throws(STMFError) {
+    /// COMSTAR's rule for target group membership changes: a registered target must be
+    /// offline (an unregistered one may be named freely).
+    public func requireTargetOffline(_ port: PortIdentifier) throws(STMFError) {
         if let st = targetPortState(port), st != .offline { throw .view(.targetNotOffline(port)) }
     }
 
