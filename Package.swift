@@ -11,6 +11,11 @@ let package = Package(
         .executable(name: "stmfadm", targets: ["stmfadm"]),
         .executable(name: "sbdadm", targets: ["sbdadm"]),
         .executable(name: "fcinfo", targets: ["fcinfo"]),
+        .executable(name: "fcadm", targets: ["fcadm"]),
+        .executable(name: "fcfabric", targets: ["fcfabric"]),
+        .executable(name: "fcinit", targets: ["fcinit"]),
+        // The LD_PRELOAD library `fcinit exec` puts under an unmodified SCSI tool.
+        .library(name: "fcinit-sgshim", type: .dynamic, targets: ["CSGShim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,8 +39,31 @@ let package = Package(
         // The disk logical-unit provider (COMSTAR's stmf_sbd).
         .target(name: "SBD", dependencies: ["STMF", "CSystemShims"], path: "Sources/SBD"),
 
-        // Fibre Channel port provider (FC-2/ELS/CT/FCP codecs and state machines).
+        // Fibre Channel protocol: FC-2 frames, ELS, BLS, CT/name server, FCP codecs and
+        // login/exchange state machines. Pure: no sockets, no threads.
         .target(name: "FCPort", dependencies: ["STMF"], path: "Sources/FCPort"),
+
+        // The emulated link: FC frames over a Unix stream socket (ports <-> fcfabric).
+        .target(name: "FCLink", dependencies: ["FCPort"], path: "Sources/FCLink"),
+
+        // The emulated switch: F_Port login, name server, fabric controller, zoning, faults, pcap.
+        .target(name: "FCFabric", dependencies: [
+            "FCPort", "FCLink", .product(name: "Logging", package: "swift-log"),
+        ], path: "Sources/FCFabric"),
+
+        // The FC port provider for STMF on the emulated fabric (COMSTAR's fct + qlt roles).
+        .target(name: "FCTarget", dependencies: [
+            "FCPort", "FCLink", "STMF", .product(name: "Logging", package: "swift-log"),
+        ], path: "Sources/FCTarget"),
+
+        // The emulated initiator HBA: fabric login, discovery, FCP exchanges, benchmarks.
+        .target(name: "FCInitiator", dependencies: ["FCPort", "FCLink", "STMF"], path: "Sources/FCInitiator"),
+
+        // LD_PRELOAD library: a fake /dev/sg path whose SG_IO goes to an SGBridge socket.
+        .target(name: "CSGShim", path: "CModules/CSGShim", linkerSettings: [.linkedLibrary("dl")]),
+
+        // The Swift side of the SG_IO bridge: serves CDBs the preloaded shim forwards.
+        .target(name: "SGBridge", dependencies: ["STMF"], path: "Sources/SGBridge"),
 
         // HBA discovery through udev and driver alias tables.
         .target(name: "Udev", path: "Sources/Udev"),
@@ -68,6 +96,14 @@ let package = Package(
         .executableTarget(name: "stmfadm", dependencies: ["STMFCommands"], path: "Sources/stmfadm"),
         .executableTarget(name: "sbdadm", dependencies: ["STMFCommands"], path: "Sources/sbdadm"),
         .executableTarget(name: "fcinfo", dependencies: ["STMFCommands"], path: "Sources/fcinfo"),
+        .executableTarget(name: "fcadm", dependencies: ["STMFCommands"], path: "Sources/fcadm"),
+        .executableTarget(name: "fcfabric", dependencies: [
+            "FCFabric", "FCLink", "FCPort", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/fcfabric"),
+        .executableTarget(name: "fcinit", dependencies: [
+            "FCInitiator", "SGBridge", "FCPort", "STMF",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/fcinit"),
         // Benchmarks that print figures (never timed assertions in tests).
         .executableTarget(name: "stmf-bench", dependencies: [
             "STMF", "SBD", "STMFAPI", "STMFClient",
@@ -78,6 +114,12 @@ let package = Package(
         .testTarget(name: "SBDTests", dependencies: ["SBD", "STMF"], path: "Tests/SBDTests"),
         .testTarget(name: "ServiceTests", dependencies: ["STMFService", "STMFClient", "STMFAPI", "STMF", "Checksum"],
                     path: "Tests/ServiceTests"),
+        .testTarget(name: "FCPortTests", dependencies: ["FCPort", "FCLink", "STMF"], path: "Tests/FCPortTests"),
+        .testTarget(name: "SGBridgeTests", dependencies: ["SGBridge", "STMF", "SBD"], path: "Tests/SGBridgeTests"),
+        // End-to-end: fcfabric + stmfd + fcinit processes, sg3_utils, tshark.
+        .testTarget(name: "FabricTests", dependencies: [
+            "FCFabric", "FCTarget", "FCInitiator", "FCLink", "FCPort", "STMF", "SBD", "STMFClient", "STMFAPI",
+        ], path: "Tests/FabricTests"),
         // Tests that need real HBAs; they skip themselves where there are none.
         .testTarget(name: "HardwareTests", dependencies: ["STMF"], path: "HardwareTests"),
     ],

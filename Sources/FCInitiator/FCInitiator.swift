@@ -1,0 +1,1 @@
+// FCInitiator module

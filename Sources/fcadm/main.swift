@@ -1,0 +1,2 @@
+import STMFCommands
+Fcadm.main()

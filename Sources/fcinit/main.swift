@@ -1,0 +1,1 @@
+print("fcinit: not yet")
