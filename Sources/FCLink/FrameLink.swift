@@ -1,0 +1,153 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import FCPort
+
+/// One end of an emulated FC link: a Unix stream socket carrying `FrameStream` records.
+///
+/// Sending never blocks the caller: records are written straight away when the socket has
+/// room, and otherwise queued for the link's writer thread, so a port that is busy receiving
+/// can always send (no cycle of full sockets can deadlock the fabric). A reader thread parses
+/// records and hands each to the receive handler, zero-copy, while the handler runs.
+public final class FrameLink: @unchecked Sendable {
+    public let fd: Int32
+    private let cond = NSCondition()
+    private var outbox: [UInt8] = []
+    private var writerBusy = false
+    private var closed = false
+    private var writerStarted = false
+    /// Bytes queued but not yet written (for tests and back-pressure decisions).
+    public var queuedBytes: Int { cond.lock(); defer { cond.unlock() }; return outbox.count }
+
+    public init(fd: Int32) { self.fd = fd }
+
+    /// Connects to a fabric (or any frame-stream listener) at `path`.
+    public static func connect(path: String) throws(SocketError) -> FrameLink {
+        FrameLink(fd: try UnixSocket.connect(path))
+    }
+
+    /// Sends already-encoded records (`FCFrame.encode(into:record: true)`, `FrameStream.append`).
+    public func send(records bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        cond.lock()
+        defer { cond.unlock() }
+        if closed { return }
+        var offset = 0
+        if outbox.isEmpty && !writerBusy {
+            while offset < bytes.count {
+                let n = Glibc.send(fd, bytes.baseAddress! + offset, bytes.count - offset,
+                                   Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                if n > 0 { offset += n; continue }
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
+                closed = true          // peer gone: the reader sees EOF and reports the close
+                return
+            }
+            if offset == bytes.count { return }
+        }
+        outbox.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+        startWriterIfNeeded()
+        cond.signal()
+    }
+
+    /// Sends already-encoded records.
+    public func send(records bytes: [UInt8]) { bytes.withUnsafeBytes { send(records: $0) } }
+
+    /// Sends one frame.
+    public func send(_ frame: FCFrame) {
+        var out = [UInt8]()
+        out.reserveCapacity(frame.encodedLength + FrameStream.prefixLength)
+        frame.encode(into: &out, record: true)
+        send(records: out)
+    }
+
+    /// Sends a primitive sequence (link state).
+    public func send(_ primitive: LinkPrimitive) {
+        var out = [UInt8]()
+        FrameStream.append(primitive, to: &out)
+        send(records: out)
+    }
+
+    private func startWriterIfNeeded() {
+        guard !writerStarted else { return }
+        writerStarted = true
+        let t = Thread { [self] in writerLoop() }
+        t.name = "fclink-writer"
+        t.start()
+    }
+
+    private func writerLoop() {
+        var chunk: [UInt8] = []
+        cond.lock()
+        while true {
+            while outbox.isEmpty && !closed { cond.wait() }
+            if closed { cond.unlock(); return }
+            swap(&chunk, &outbox)
+            writerBusy = true
+            cond.unlock()
+            let ok = chunk.withUnsafeBytes { UnixSocket.writeAll(fd, $0) }
+            chunk.removeAll(keepingCapacity: true)
+            cond.lock()
+            writerBusy = false
+            if !ok { closed = true; cond.broadcast(); cond.unlock(); return }
+            cond.broadcast()
+        }
+    }
+
+    /// Waits until everything queued has been handed to the kernel (or the link closed).
+    public func drain() {
+        cond.lock()
+        while (!outbox.isEmpty || writerBusy) && !closed { cond.wait() }
+        cond.unlock()
+    }
+
+    /// Starts the reader thread. `onRecord` gets each record and the record's bytes including
+    /// its length prefix (to forward unchanged); the pointers are valid only during the call.
+    /// `onClose` runs once when the peer closes, the stream is violated or `close()` is called.
+    public func start(onRecord: @escaping @Sendable (FrameStreamRecord, UnsafeRawBufferPointer) -> Void,
+                      onBatchEnd: (@Sendable () -> Void)? = nil,
+                      onClose: @escaping @Sendable (Error?) -> Void) {
+        let t = Thread { [self] in
+            let capacity = 1 << 20
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+            defer { buffer.deallocate() }
+            var filled = 0
+            var failure: Error?
+            while true {
+                let n = Glibc.read(fd, buffer.baseAddress! + filled, capacity - filled)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                filled += n
+                do {
+                    let used = try FrameStream.parse(UnsafeRawBufferPointer(rebasing: buffer[0..<filled]), onRecord)
+                    if used > 0 && used < filled {
+                        (buffer.baseAddress!).copyMemory(from: buffer.baseAddress! + used, byteCount: filled - used)
+                    }
+                    filled -= used
+                } catch {
+                    failure = error
+                    break
+                }
+                onBatchEnd?()
+            }
+            self.close()
+            onClose(failure)
+        }
+        t.name = "fclink-reader"
+        t.start()
+    }
+
+    /// Closes the link: queued bytes are dropped, the reader sees EOF.
+    public func close() {
+        cond.lock()
+        let was = closed
+        closed = true
+        cond.broadcast()
+        cond.unlock()
+        _ = was
+        shutdown(fd, Int32(SHUT_RDWR))
+    }
+
+    deinit { Glibc.close(fd) }
+}
