@@ -48,7 +48,7 @@ let package = Package(
 
         // The emulated switch: F_Port login, name server, fabric controller, zoning, faults, pcap.
         .target(name: "FCFabric", dependencies: [
-            "FCPort", "FCLink", .product(name: "Logging", package: "swift-log"),
+            "FCPort", "FCLink", "STMF", .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/FCFabric"),
 
         // The FC port provider for STMF on the emulated fabric (COMSTAR's fct + qlt roles).

@@ -8,6 +8,11 @@ public struct SocketError: Error, CustomStringConvertible, Sendable {
     public let operation: String
     public let path: String
     public let errno: Int32
+    public init(operation: String, path: String, errno: Int32) {
+        self.operation = operation
+        self.path = path
+        self.errno = errno
+    }
     public var description: String { "\(operation) \(path): \(String(cString: strerror(errno)))" }
 }
 
@@ -92,5 +97,32 @@ public enum UnixSocket {
             return false
         }
         return true
+    }
+}
+
+/// Where the emulated fabric listens unless told otherwise: `$FCFABRIC_SOCKET`, else
+/// `$XDG_RUNTIME_DIR/fcfabric.sock`, else `/tmp/fcfabric-<uid>.sock`.
+public enum FabricAddress {
+    public static var defaultSocketPath: String {
+        let env = ProcessInfo.processInfo.environment
+        if let p = env["FCFABRIC_SOCKET"], !p.isEmpty { return p }
+        if let d = env["XDG_RUNTIME_DIR"], !d.isEmpty { return d + "/fcfabric.sock" }
+        return "/tmp/fcfabric-\(getuid()).sock"
+    }
+}
+
+/// An exclusive advisory lock on `<path>.lock`, held for the life of the process, so a second
+/// server cannot silently take over a live server's socket.
+public enum SocketLock {
+    public static func acquire(for path: String) throws(SocketError) -> Int32 {
+        let lockPath = path + ".lock"
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SocketError(operation: "open", path: lockPath, errno: errno) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let e = errno
+            close(fd)
+            throw SocketError(operation: "another server holds", path: lockPath, errno: e)
+        }
+        return fd
     }
 }

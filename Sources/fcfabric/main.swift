@@ -1,1 +1,134 @@
-print("fcfabric: not yet")
+import ArgumentParser
+import Dispatch
+import FCFabric
+import FCLink
+import Foundation
+import STMF
+
+/// `fcfabric`: the emulated FC switch, and `fcfabric ctl` to control a running one.
+struct FCFabricCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fcfabric",
+        abstract: "Run an emulated Fibre Channel fabric (switch) on a Unix socket.",
+        subcommands: [Run.self, Ctl.self], defaultSubcommand: Run.self)
+
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the fabric (default).")
+        @Option(help: "Unix socket ports attach to (control socket: PATH.ctl).")
+        var socket: String = FabricAddress.defaultSocketPath
+        @Option(help: "Zone file: lines of `NAME: WWPN WWPN …`. Without it every port sees every other.")
+        var zones: String?
+        @Option(help: "Write every frame through the fabric to this pcap (link type 225).")
+        var pcap: String?
+        @Option(help: "Seed for fault-injection decisions.")
+        var seed: UInt64 = 1
+
+        func run() throws {
+            var zoneSet = ZoneSet.allAccess
+            if let zones {
+                let text: String
+                do { text = try String(contentsOfFile: zones, encoding: .utf8) } catch {
+                    throw ValidationError("cannot read zone file \(zones): \(error.localizedDescription)")
+                }
+                do { zoneSet = try ZoneSet(parsing: text) } catch { throw ValidationError("\(zones): \(error)") }
+            }
+            let lock = try SocketLock.acquire(for: socket)
+            _ = lock
+            let fabric = try Fabric(configuration: .init(zones: zoneSet, pcapPath: pcap, seed: seed))
+            let server = FabricServer(fabric: fabric, socketPath: socket)
+            try server.start()
+            FileHandle.standardError.write(Data("fcfabric: listening on \(socket) (\(zoneSet.zones.count) zones)\n".utf8))
+            signal(SIGTERM, SIG_IGN)
+            signal(SIGINT, SIG_IGN)
+            signal(SIGPIPE, SIG_IGN)
+            let stop: @Sendable () -> Void = {
+                server.stop()
+                exit(0)
+            }
+            let term = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .main)
+            term.setEventHandler(handler: stop)
+            term.resume()
+            let int = DispatchSource.makeSignalSource(signal: SIGINT, queue: .main)
+            int.setEventHandler(handler: stop)
+            int.resume()
+            dispatchMain()
+        }
+    }
+
+    struct Ctl: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ctl", abstract: "Control a running fabric.",
+            subcommands: [Show.self, LinkDown.self, LinkUp.self, SetFaults.self])
+
+        struct Common: ParsableArguments {
+            @Option(help: "The fabric's socket.")
+            var socket: String = FabricAddress.defaultSocketPath
+            @Flag(help: "Print JSON.")
+            var json = false
+
+            func send(_ r: ControlRequest) throws -> ControlReply {
+                let reply: ControlReply
+                do { reply = try FabricControl.request(r, socket: socket) } catch {
+                    throw ValidationError("cannot reach the fabric at \(socket): \(error)")
+                }
+                guard reply.ok else {
+                    FileHandle.standardError.write(Data("fcfabric: \(reply.error ?? "refused")\n".utf8))
+                    throw ExitCode(1)
+                }
+                return reply
+            }
+        }
+
+        struct Show: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List attached ports, logins and counters.")
+            @OptionGroup var common: Common
+            func run() throws {
+                let reply = try common.send(ControlRequest(op: .show))
+                let ports = reply.ports ?? []
+                if common.json {
+                    let enc = JSONEncoder()
+                    enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    print(String(decoding: try enc.encode(ports), as: UTF8.self))
+                    return
+                }
+                for p in ports {
+                    print("Port \(p.index): \(p.portName ?? "-") N_Port ID \(p.portID ?? "-") link \(p.linkUp ? "up" : "down")"
+                          + " \(p.loggedIn ? "logged in" : "not logged in") roles \(p.roles.isEmpty ? "-" : p.roles)")
+                    print("        frames in \(p.counters.framesIn) out \(p.counters.framesOut) dropped \(p.counters.framesDropped)"
+                          + " invalid \(p.counters.invalidFrames) CRC errors \(p.counters.crcErrors)")
+                }
+            }
+        }
+
+        struct LinkDown: ParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "link-down", abstract: "Take a port's link down.")
+            @OptionGroup var common: Common
+            @Argument(help: "The port's WWPN.") var wwpn: String
+            func run() throws { _ = try common.send(ControlRequest(op: .linkDown, wwpn: wwpn)) }
+        }
+
+        struct LinkUp: ParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "link-up", abstract: "Bring a port's link up.")
+            @OptionGroup var common: Common
+            @Argument(help: "The port's WWPN.") var wwpn: String
+            func run() throws { _ = try common.send(ControlRequest(op: .linkUp, wwpn: wwpn)) }
+        }
+
+        struct SetFaults: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "faults", abstract: "Set frame loss, corruption and delay (all zero clears them).")
+            @OptionGroup var common: Common
+            @Option(help: "Only frames to or from this port (default: fabric-wide).") var port: String?
+            @Option(help: "Fraction of frames dropped (0–1).") var loss: Double = 0
+            @Option(help: "Fraction of frames delivered with a bad CRC (0–1).") var corrupt: Double = 0
+            @Option(help: "Delay added to each frame, in ms.") var delayMs: Double = 0
+            func run() throws {
+                _ = try common.send(ControlRequest(op: .faults, wwpn: port,
+                                                   faults: Faults(lossRate: loss, corruptionRate: corrupt,
+                                                                  delayMilliseconds: delayMs)))
+            }
+        }
+    }
+}
+
+FCFabricCommand.main()

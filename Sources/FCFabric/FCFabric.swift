@@ -1,1 +1,0 @@
-// FCFabric module

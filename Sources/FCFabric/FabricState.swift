@@ -1,0 +1,199 @@
+import FCPort
+import STMF
+
+/// A change the fabric controller announces with RSCN: which port, and its WWPN (for zoning).
+struct StateChange: Sendable {
+    var id: FCID
+    var portName: WWN?
+}
+
+/// Where a routed frame goes.
+enum Route {
+    case forward(SwitchPort, Faults)
+    case drop
+}
+
+/// The fabric's state: attached ports, their logins and name-server registrations.
+/// Pure value logic, mutated under `Fabric.state`'s lock.
+struct FabricState {
+    struct Entry {
+        var port: SwitchPort
+        var index: Int
+        var linkUp = true
+        var id: FCID?
+        var portName: WWN?
+        var nodeName: WWN?
+        var receiveDataFieldSize = 2048
+        /// FC-4 TYPEs as RFT_ID registers them.
+        var fc4Types = FC4TypeSet()
+        /// FC-4 features as RFF_ID registers them.
+        var fc4Features = FC4FeatureMap()
+        var symbolicName: [UInt8] = []
+        /// SCR registration function, when registered.
+        var stateChangeRegistration: UInt8?
+        var counters = PortCounters()
+        var faults = Faults()
+        var loggedIn: Bool { id != nil }
+    }
+
+    var entries: [SwitchPort: Entry] = [:]
+    var byID: [FCID: SwitchPort] = [:]
+    /// N_Port IDs handed out, kept per WWPN so a port logs back in at the same address.
+    var assigned: [WWN: FCID] = [:]
+    var nextArea: UInt8 = 1
+    var nextIndex = 0
+    var zones: ZoneSet
+    var random: FaultRandom
+    var domain: UInt8
+    var fabricFaults = Faults()
+    var exchangeCounter: UInt16 = 0
+
+    mutating func nextExchangeID() -> UInt16 {
+        exchangeCounter = exchangeCounter == 0xFFFE ? 1 : exchangeCounter + 1
+        return exchangeCounter
+    }
+
+    init(zones: ZoneSet, seed: UInt64, domain: UInt8) {
+        self.zones = zones
+        random = FaultRandom(seed: seed)
+        self.domain = domain
+    }
+
+    mutating func attach(_ port: SwitchPort) -> Int {
+        nextIndex += 1
+        entries[port] = Entry(port: port, index: nextIndex)
+        return nextIndex
+    }
+
+    /// Removes a port whose connection closed; returns the change to announce if it was logged in.
+    mutating func detach(_ port: SwitchPort) -> StateChange? {
+        let change = logout(port)
+        entries[port] = nil
+        return change
+    }
+
+    // MARK: logins
+
+    enum LoginRefusal: Error { case portNameInUse, noAddresses, linkDown }
+
+    /// FLOGI: assigns (or re-assigns) an N_Port ID.
+    mutating func fabricLogin(_ port: SwitchPort, portName: WWN, nodeName: WWN,
+                              receiveDataFieldSize: Int) -> Result<FCID, LoginRefusal> {
+        guard var e = entries[port], e.linkUp else { return .failure(.linkDown) }
+        if let other = entries.values.first(where: { $0.portName == portName && $0.loggedIn && $0.port !== port }) {
+            _ = other
+            return .failure(.portNameInUse)
+        }
+        if e.loggedIn { _ = logout(port); e = entries[port]! }
+        let id: FCID
+        if let known = assigned[portName], byID[known] == nil {
+            id = known
+        } else {
+            guard nextArea != 0 else { return .failure(.noAddresses) }
+            id = FCID(domain: domain, area: nextArea, port: 0)
+            nextArea &+= 1
+            assigned[portName] = id
+        }
+        e.id = id
+        e.portName = portName
+        e.nodeName = nodeName
+        e.receiveDataFieldSize = receiveDataFieldSize
+        entries[port] = e
+        byID[id] = port
+        return .success(id)
+    }
+
+    /// Fabric logout (LOGO to 0xFFFFFE, link down, detach): clears the port's registrations.
+    mutating func logout(_ port: SwitchPort) -> StateChange? {
+        guard var e = entries[port], let id = e.id else { return nil }
+        byID[id] = nil
+        e.id = nil
+        e.fc4Types = FC4TypeSet()
+        e.fc4Features = FC4FeatureMap()
+        e.symbolicName = []
+        e.stateChangeRegistration = nil
+        entries[port] = e
+        return StateChange(id: id, portName: e.portName)
+    }
+
+    func entry(_ id: FCID) -> Entry? { byID[id].flatMap { entries[$0] } }
+
+    /// Whether the port at `a` may see/reach the port at `b` (zoning).
+    func zoned(_ a: Entry, _ b: Entry) -> Bool {
+        guard let wa = a.portName, let wb = b.portName else { return false }
+        return zones.permits(wa, wb)
+    }
+
+    // MARK: routing
+
+    mutating func route(_ h: FrameHeader, from port: SwitchPort) -> Route {
+        guard var src = entries[port] else { return .drop }
+        src.counters.framesIn += 1
+        defer { entries[port] = src }
+        guard src.linkUp, let sid = src.id, sid == h.source else {
+            src.counters.framesDropped += 1
+            return .drop
+        }
+        guard let dport = byID[h.destination], var dst = entries[dport], dst.linkUp,
+              zones.permits(src.portName!, dst.portName!) else {
+            src.counters.framesDropped += 1
+            return .drop
+        }
+        dst.counters.framesOut += 1
+        entries[dport] = dst
+        return .forward(dport, dst.faults.combined(with: src.faults).combined(with: fabricFaults))
+    }
+
+    func faults(for port: SwitchPort) -> Faults {
+        (entries[port]?.faults ?? Faults()).combined(with: fabricFaults)
+    }
+
+    mutating func counters(of port: SwitchPort, _ body: (inout PortCounters) -> Void) {
+        guard var e = entries[port] else { return }
+        body(&e.counters)
+        entries[port] = e
+    }
+
+    // MARK: control
+
+    mutating func setLink(_ wwpn: WWN, up: Bool) -> (SwitchPort, StateChange?)? {
+        guard let port = entries.values.first(where: { $0.portName == wwpn })?.port else { return nil }
+        var change: StateChange?
+        if !up {
+            change = logout(port)
+            entries[port]!.counters.linkFailures += 1
+        }
+        entries[port]!.linkUp = up
+        return (port, change)
+    }
+
+    mutating func setFaults(_ f: Faults, for wwpn: WWN?) -> Bool {
+        guard let wwpn else { fabricFaults = f; return true }
+        guard let port = entries.values.first(where: { $0.portName == wwpn })?.port else { return false }
+        entries[port]!.faults = f
+        return true
+    }
+
+    /// Ports that registered for state changes and may see `change.portName`.
+    func stateChangeRecipients(_ change: StateChange) -> [(SwitchPort, FCID)] {
+        entries.values.compactMap { e in
+            guard let id = e.id, e.linkUp, e.stateChangeRegistration != nil, id != change.id else { return nil }
+            if let w = change.portName, let mine = e.portName, !zones.permits(w, mine) { return nil }
+            return (e.port, id)
+        }
+    }
+
+    func status() -> [PortStatus] {
+        entries.values.sorted { $0.index < $1.index }.map { e in
+            let fcp = e.fc4Features[ServiceParameterPage.fcpType]
+            var roles: [String] = []
+            if fcp.contains(.target) { roles.append("target") }
+            if fcp.contains(.initiator) { roles.append("initiator") }
+            return PortStatus(index: e.index, portID: e.id?.description, portName: e.portName?.hex,
+                              nodeName: e.nodeName?.hex, linkUp: e.linkUp, loggedIn: e.loggedIn,
+                              fc4Types: e.fc4Types.types, roles: roles.joined(separator: ","),
+                              symbolicName: String(decoding: e.symbolicName, as: UTF8.self), stateChangeRegistration: e.stateChangeRegistration != nil,
+                              counters: e.counters, faults: e.faults)
+        }
+    }
+}
