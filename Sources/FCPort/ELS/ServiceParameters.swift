@@ -224,7 +224,7 @@ public struct ServiceParameters: Sendable, Equatable {
     /// Decodes the payload of `command` (whose code the caller has already matched): exactly
     /// 116 bytes, or 256 when the common features announce it.
     static func decode(_ r: ByteReader<some RandomAccessCollection<UInt8>>, command: ELSCommandCode) throws(ELSDecodeError) -> ServiceParameters {
-        guard r.count >= 8 else { throw .invalidLength(command, actual: r.count) }
+        guard r.count >= 12 else { throw .invalidLength(command, actual: r.count) }
         let features = CommonFeatures(rawValue: r.u16(at: 8))
         let expected = features.contains(.payloadLength256) ? extendedSize : size
         guard r.count == expected else { throw .invalidLength(command, actual: r.count) }
