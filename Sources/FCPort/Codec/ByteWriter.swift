@@ -58,3 +58,11 @@ struct ByteWriter {
         zeros(3)
     }
 }
+
+extension Array where Element == UInt8 {
+    /// The bytes cut or zero-filled to exactly `count` (fixed-size payload fields).
+    func zeroPadded(to count: Int) -> [UInt8] {
+        if self.count == count { return self }
+        return Array(prefix(count)) + [UInt8](repeating: 0, count: Swift.max(0, count - self.count))
+    }
+}

@@ -124,7 +124,7 @@ public struct ServiceParameters: Sendable, Equatable {
     public var class4: ClassParameters
     /// Vendor version level: always 16 bytes (shorter is zero-filled, longer cut).
     public var vendorVersionLevel: [UInt8] {
-        didSet { vendorVersionLevel = Self.fixed16(vendorVersionLevel) }
+        didSet { vendorVersionLevel = vendorVersionLevel.zeroPadded(to: 16) }
     }
     /// Bytes 116-255 of a 256-byte payload (`commonFeatures.payloadLength256`); empty otherwise.
     public var extendedParameters: [UInt8]
@@ -171,7 +171,7 @@ public struct ServiceParameters: Sendable, Equatable {
         self.class2 = class2
         self.class3 = class3
         self.class4 = class4
-        self.vendorVersionLevel = Self.fixed16(vendorVersionLevel)
+        self.vendorVersionLevel = vendorVersionLevel.zeroPadded(to: 16)
         self.extendedParameters = extendedParameters
     }
 
@@ -243,10 +243,5 @@ public struct ServiceParameters: Sendable, Equatable {
             class1: classParameters(at: 36), class2: classParameters(at: 52),
             class3: classParameters(at: 68), class4: classParameters(at: 84),
             vendorVersionLevel: r.bytes(at: 100, count: 16), extendedParameters: r.bytes(from: size))
-    }
-
-    private static func fixed16(_ b: [UInt8]) -> [UInt8] {
-        if b.count == 16 { return b }
-        return Array(b.prefix(16)) + [UInt8](repeating: 0, count: max(0, 16 - b.count))
     }
 }

@@ -163,8 +163,6 @@ public struct FCPCommand: Sendable, Equatable {
     }
 
     private static func normalized(_ cdb: [UInt8]) -> [UInt8] {
-        let n = min(maximumCDBLength, max(16, (cdb.count + 3) / 4 * 4))
-        if cdb.count == n { return cdb }
-        return Array(cdb.prefix(n)) + [UInt8](repeating: 0, count: max(0, n - cdb.count))
+        cdb.zeroPadded(to: min(maximumCDBLength, max(16, (cdb.count + 3) / 4 * 4)))
     }
 }
