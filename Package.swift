@@ -76,7 +76,7 @@ let package = Package(
 
         // The stmfd service: configuration store (SQLite), lifecycle, management API, metrics.
         .target(name: "STMFService", dependencies: [
-            "STMF", "SBD", "STMFAPI", "Checksum", "CSystemShims",
+            "STMF", "SBD", "STMFAPI", "Checksum", "CSystemShims", "FCTarget", "FCLink", "FCPort",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -86,7 +86,7 @@ let package = Package(
 
         // The COMSTAR command lines (stmfadm, sbdadm, fcinfo) as a library of commands.
         .target(name: "STMFCommands", dependencies: [
-            "STMFAPI", "STMFClient", "STMF", "SBD",
+            "STMFAPI", "STMFClient", "STMF", "SBD", "FCLink",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/STMFCommands"),
 

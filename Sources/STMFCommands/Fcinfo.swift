@@ -12,32 +12,54 @@ public struct Fcinfo: ParsableCommand {
         subcommands: [HBAPort.self, RemotePort.self, LogicalUnit.self])
     public init() {}
 
-    static func fcTargets(_ g: GlobalOptions) throws -> [TargetInfo] {
-        try api { () throws(APIClient.Failure) in try g.client.call("GET", "/v1/targets", as: [TargetInfo].self) }
-            .filter { $0.name.hasPrefix("wwn.") }
+    static func fcPorts(_ g: GlobalOptions) throws -> [FCPortInfo] {
+        try api { () throws(APIClient.Failure) in try g.client.call("GET", "/v1/fc/ports", as: [FCPortInfo].self) }
     }
 
     struct HBAPort: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "hba-port", abstract: "List FC ports.")
         @OptionGroup var global: GlobalOptions
         @Flag(name: .short, help: "Link statistics.") var l = false
+        @Flag(name: .short, help: "Target mode ports only (all of stmfd's ports are).") var t = false
         @Argument var wwns: [String] = []
         func run() throws {
-            var ports = try Fcinfo.fcTargets(global)
+            var ports = try Fcinfo.fcPorts(global)
             if !wwns.isEmpty {
-                let wanted = wwns.compactMap { WWN($0)?.hex }
-                ports = ports.filter { wanted.contains(String($0.name.dropFirst(4))) }
+                var wanted: [String] = []
+                for w in wwns {
+                    guard let v = WWN(w) else { try fail("\(w): invalid WWN") }
+                    wanted.append(v.hex)
+                }
+                ports = ports.filter { wanted.contains($0.portWWN) }
+                if ports.isEmpty { try fail("\(wwns.joined(separator: " ")): HBA port not found") }
             }
             if global.json { printJSON(ports); return }
             for p in ports {
-                print("HBA Port WWN: \(p.name.dropFirst(4).lowercased())")
-                print("        Port Mode: Target")
-                print("        Port ID: -")
-                print("        OS Device Name: -")
-                print("        Manufacturer: \(p.providerName)")
-                print("        Driver Name: \(p.providerName)")
-                print("        State: \(p.operationalStatus == "Online" ? "online" : "offline")")
-                print("        Sessions: \(p.sessions.count)")
+                print("HBA Port WWN: \(p.portWWN.lowercased())")
+                print("        Port Mode: \(p.portMode)")
+                print("        Port ID: \(p.portID ?? "0")")
+                print("        OS Device Name: Not Applicable")
+                print("        Manufacturer: swift-stmf")
+                print("        Model: Emulated FC HBA")
+                print("        Firmware Version: N/A")
+                print("        FCode/BIOS Version: N/A")
+                print("        Serial Number: not available")
+                print("        Driver Name: \(p.driverName)")
+                print("        Driver Version: 1.0")
+                print("        Type: \(p.portID == nil ? "unknown" : "N-port")")
+                print("        State: \(p.state)")
+                print("        Supported Speeds: 8Gb")
+                print("        Current Speed: \(p.portID == nil ? "not established" : "8Gb")")
+                print("        Node WWN: \(p.nodeWWN.lowercased())")
+                if l {
+                    print("        Link Error Statistics:")
+                    print("                Link Failure Count: 0")
+                    print("                Loss of Sync Count: 0")
+                    print("                Loss of Signal Count: 0")
+                    print("                Primitive Seq Protocol Error Count: 0")
+                    print("                Invalid Tx Word Count: 0")
+                    print("                Invalid CRC Count: 0")
+                }
             }
         }
     }
@@ -47,16 +69,26 @@ public struct Fcinfo: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(name: .short, help: "Local HBA port WWN.") var p: String
         @Flag(name: .short, help: "SCSI target information.") var s = false
+        @Argument var remote: [String] = []
         func run() throws {
             guard let w = WWN(p) else { try fail("\(p): invalid WWN") }
-            guard let port = try Fcinfo.fcTargets(global).first(where: { $0.name == "wwn." + w.hex }) else {
+            guard let port = try Fcinfo.fcPorts(global).first(where: { $0.portWWN == w.hex }) else {
                 try fail("\(p): HBA port not found")
             }
-            if global.json { printJSON(port.sessions); return }
-            for session in port.sessions {
-                print("Remote Port WWN: \(session.initiator.dropFirst(4).lowercased())")
-                print("        Active FC4 Types: SCSI")
-                print("        SCSI Target: no")
+            var remotes = port.remotePorts
+            if !remote.isEmpty {
+                let wanted = remote.compactMap { WWN($0)?.hex }
+                remotes = remotes.filter { wanted.contains($0.portWWN) }
+            }
+            if global.json { printJSON(remotes); return }
+            if remotes.isEmpty { print("No remote ports logged in to \(w.hex.lowercased())") }
+            for r in remotes {
+                print("Remote Port WWN: \(r.portWWN.lowercased())")
+                print("        Active FC4 Types: \(r.activeFC4Types.isEmpty ? "none" : r.activeFC4Types.joined(separator: ","))")
+                print("        SCSI Target: \(r.scsiTarget ? "yes" : "no")")
+                print("        SCSI Initiator: \(r.scsiInitiator ? "yes" : "no")")
+                print("        Port ID: \(r.portID.replacingOccurrences(of: "0x", with: ""))")
+                print("        Node WWN: \(r.nodeWWN.lowercased())")
             }
         }
     }
@@ -65,7 +97,7 @@ public struct Fcinfo: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "logical-unit", abstract: "List logical units seen through local FC initiator ports (none in target mode).")
         @OptionGroup var global: GlobalOptions
         func run() throws {
-            _ = try Fcinfo.fcTargets(global)
+            _ = try Fcinfo.fcPorts(global)
             if global.json { print("[]") }
         }
     }

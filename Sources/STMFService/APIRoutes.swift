@@ -119,6 +119,17 @@ enum APIRoutes {
             try await core.setTargetState(try ctx.parameters.string("name"), online: false); return JSON(EmptyResponse())
         }
 
+        // FC ports (fcadm, fcinfo)
+        r.get("/v1/fc/ports") { _, _ in JSON(await core.fcPorts()) }
+        r.post("/v1/fc/emulated-ports") { req, _ in
+            var req = req
+            let body = try await req.json(CreateEmulatedPortRequest.self)
+            return JSON(try await core.createEmulatedPort(body), status: .created)
+        }
+        r.delete("/v1/fc/emulated-ports/:wwn") { _, ctx in
+            try await core.deleteEmulatedPort(try ctx.parameters.string("wwn")); return JSON(EmptyResponse())
+        }
+
         // Metrics (Prometheus text format)
         r.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],

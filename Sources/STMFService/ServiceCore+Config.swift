@@ -54,11 +54,13 @@ extension ServiceCore {
         }
         // Commit, then swap the live state.
         do { try store.replace(with: c) } catch { throw .storeFailed(error) }
+        await stopPorts()
         await closeLogicalUnits()
         luRuntimes = [:]
         stmf.replaceViews(v)
         portRecords = Dictionary(c.targetPorts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         await loadLogicalUnits(c.logicalUnits)
+        await startPorts()
         logger.info("configuration imported", metadata: ["lus": "\(c.logicalUnits.count)", "replace": "\(replace)"])
     }
 }

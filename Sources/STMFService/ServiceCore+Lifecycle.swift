@@ -15,6 +15,7 @@ extension ServiceCore {
         stmf.replaceViews(v)
         for p in c.targetPorts { portRecords[p.name] = p }
         await loadLogicalUnits(c.logicalUnits)
+        await startPorts()
         configStatus = "initialized"
         logger.info("configuration loaded", metadata: [
             "lus": "\(c.logicalUnits.count)", "hostGroups": "\(c.hostGroups.count)",
@@ -26,6 +27,7 @@ extension ServiceCore {
     /// then every LU synced and closed.
     public func shutdown() async {
         for p in stmf.targetPorts() { try? await stmf.setTargetPortState(p.name, online: false) }
+        await stopPorts()
         await closeLogicalUnits()
     }
 }

@@ -4,6 +4,7 @@ import Logging
 import STMF
 import SBD
 import STMFAPI
+import FCTarget
 
 /// The service's brain: owns the live STMF instance and the configuration store, and makes
 /// every change in the same order — validate on a copy, commit to the store, then apply
@@ -19,6 +20,8 @@ public actor ServiceCore {
     /// Logical units: their stored record, the live LU when its backing store opened, and
     /// why not when it did not.
     var luRuntimes: [LUGUID: LURuntime] = [:]
+    /// Live emulated FC target ports by target name.
+    var emulatedPorts: [String: EmulatedTargetPort] = [:]
 
     struct LURuntime {
         var record: StoredConfiguration.LU

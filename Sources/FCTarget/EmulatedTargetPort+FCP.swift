@@ -1,0 +1,188 @@
+import FCLink
+import FCPort
+import STMF
+
+extension EmulatedTargetPort {
+    /// The STMF task tag of an FC exchange: unique per I_T nexus while the exchange lives.
+    static func tag(_ key: ExchangeKey) -> UInt64 { UInt64(key.source.rawValue) << 16 | UInt64(key.oxID) }
+
+    func frame(_ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
+        guard let me = localID, h.destination == me else { return }
+        switch (h.routing, h.type) {
+        case (.fcpCommand, .fcp): command(h, payload)
+        case (.fcpData, .fcp): data(h, payload)
+        case (.abts, .bls): abort(h)
+        default: return     // class 3: unexpected frames are discarded
+        }
+    }
+
+    // MARK: FCP_CMND
+
+    private func command(_ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
+        let key = ExchangeKey(source: h.source, oxID: h.originatorExchangeID)
+        guard let entry = table.withLock({ $0.sessions[h.source] }) else {
+            // FCP-4: a command without an image pair is discarded and the initiator logged out.
+            if let port = nport.withLock({ $0 }), let me = port.portID {
+                Task { _ = try? await port.request(.logo(LOGO(portID: me.rawValue, portName: portName)), to: h.source) }
+            }
+            return
+        }
+        let cmd: FCPCommand
+        do throws(FCPDecodeError) { cmd = try FCPCommand.decode(payload) } catch {
+            respond(h, rxID: 0xFFFF, FCPResponse(responseCode: error.responseCode), remote: entry.remote)
+            return
+        }
+        if let tmf = cmd.taskManagementFunction {
+            Task {
+                let r = await entry.session.taskManagement(tmf)
+                respond(h, rxID: 0xFFFF, FCPResponse(taskManagement: r), remote: entry.remote)
+            }
+            return
+        }
+        let dl = Int(cmd.dataLength)
+        let rx = table.withLock { t -> UInt16? in
+            guard t.exchanges[key] == nil else { return nil }
+            let rx = t.allocateRX()
+            let wantsData = cmd.direction == .write && dl > 0
+            t.exchanges[key] = Exchange(rxID: rx, phase: wantsData ? .receivingData : .executing, command: cmd,
+                                        session: entry.session, remote: entry.remote,
+                                        dataOut: wantsData ? IOBuffer(capacity: dl) : nil,
+                                        lastActivity: .now)
+            return rx
+        }
+        guard let rx else {
+            // SAM-5: a new command with the tag of a live task is an overlapped command.
+            let err = SCSIError(.abortedCommand, .overlappedCommandsAttempted)
+            respond(h, rxID: 0xFFFF, FCPResponse(TaskResponse(error: err, descriptorSense: false), expectedLength: dl),
+                    remote: entry.remote)
+            return
+        }
+        if cmd.direction == .write && dl > 0 {
+            var xh = h.reply(routing: .transferReady, type: .fcp,
+                             control: [.exchangeResponder, .endSequence, .sequenceInitiative], responderExchangeID: rx)
+            xh.sequenceID = 1
+            var out = [UInt8]()
+            FCFrame(header: xh, payload: TransferReady(relativeOffset: 0, burstLength: UInt32(dl)).encoded()).encode(into: &out, record: true)
+            send(records: out)
+        } else {
+            execute(key, h)
+        }
+    }
+
+    // MARK: FCP_DATA (write data)
+
+    private func data(_ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
+        let key = ExchangeKey(source: h.source, oxID: h.originatorExchangeID)
+        enum Outcome { case more, complete, badOffset, unknown }
+        let outcome = table.withLock { t -> Outcome in
+            guard var x = t.exchanges[key], x.phase == .receivingData, let buf = x.dataOut else { return .unknown }
+            let offset = Int(h.parameter)
+            guard h.control.contains(.relativeOffset), offset + payload.count <= buf.capacity else {
+                t.exchanges[key] = nil
+                return .badOffset
+            }
+            if payload.count > 0 {
+                (buf.bytes.baseAddress! + offset).copyMemory(from: payload.baseAddress!, byteCount: payload.count)
+            }
+            x.received += payload.count
+            x.lastActivity = .now
+            if x.received >= buf.capacity {
+                buf.count = buf.capacity
+                x.phase = .executing
+                t.exchanges[key] = x
+                return .complete
+            }
+            t.exchanges[key] = x
+            return .more
+        }
+        switch outcome {
+        case .more, .unknown: return
+        case .complete: execute(key, h)
+        case .badOffset:
+            if let remote = table.withLock({ $0.sessions[h.source]?.remote }) {
+                respond(h, rxID: h.responderExchangeID, FCPResponse(responseCode: FCPResponseCode(rawValue: 3)), remote: remote)
+            }
+        }
+    }
+
+    // MARK: execution and completion
+
+    private func execute(_ key: ExchangeKey, _ h: FrameHeader) {
+        guard let x = table.withLock({ $0.exchanges[key] }) else { return }
+        let dl = Int(x.command.dataLength)
+        let dataIn = x.command.direction == .read && dl > 0 ? IOBuffer(capacity: dl) : nil
+        let cmd = SCSICommand(lun: x.command.lun, cdb: CDB(x.command.cdb), attribute: x.command.taskAttribute.taskAttribute,
+                              tag: Self.tag(key), direction: x.command.direction.dataDirection,
+                              expectedTransferLength: dl, dataOut: x.dataOut, dataIn: dataIn,
+                              crn: x.command.commandReferenceNumber)
+        Task {
+            let response = await x.session.execute(cmd)
+            // An exchange aborted (ABTS) or dropped meanwhile gets no response.
+            let live = table.withLock { t -> Bool in
+                guard let cur = t.exchanges[key], cur.rxID == x.rxID else { return false }
+                t.exchanges[key] = nil
+                return true
+            }
+            guard live, !response.aborted else { return }
+            var out = [UInt8]()
+            if let dataIn, response.dataLength > 0 {
+                let n = min(response.dataLength, dl)
+                var dh = h.reply(routing: .fcpData, type: .fcp, control: [.exchangeResponder, .endSequence],
+                                 responderExchangeID: x.rxID)
+                dh.sequenceID = 1
+                SequenceSplitter(maximumPayload: max(256, min(x.remote.receiveDataFieldSize, FCFrame.maximumPayload)))
+                    .encode(header: dh, data: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(dataIn.bytes)[0..<n]),
+                            into: &out, records: true)
+            }
+            appendResponse(h, rxID: x.rxID, FCPResponse(response, expectedLength: dl), into: &out)
+            send(records: out)
+        }
+    }
+
+    private func appendResponse(_ h: FrameHeader, rxID: UInt16, _ r: FCPResponse, into out: inout [UInt8]) {
+        var rh = h.reply(routing: .fcpResponse, type: .fcp, responderExchangeID: rxID)
+        rh.sequenceID = 2
+        FCFrame(header: rh, payload: r.encoded()).encode(into: &out, record: true)
+    }
+
+    private func respond(_ h: FrameHeader, rxID: UInt16, _ r: FCPResponse, remote: RemotePort) {
+        var out = [UInt8]()
+        appendResponse(h, rxID: rxID, r, into: &out)
+        send(records: out)
+    }
+
+    // MARK: ABTS
+
+    /// ABTS: the exchange's task is aborted in STMF (waiting until it has left the LU), the
+    /// exchange forgotten, and BA_ACC sent. An exchange the target no longer knows is
+    /// acknowledged too, so the initiator can reuse its OX_ID after R_A_TOV.
+    private func abort(_ h: FrameHeader) {
+        let key = ExchangeKey(source: h.source, oxID: h.originatorExchangeID)
+        let x = table.withLock { t in t.exchanges.removeValue(forKey: key) }
+        let rx = x?.rxID ?? h.responderExchangeID
+        Task {
+            if let x, x.phase == .executing {
+                _ = await x.session.taskManagement(.abortTask(tag: Self.tag(key), lun: x.command.lun))
+            }
+            var bh = h.reply(routing: .baAcc, type: .bls, responderExchangeID: rx)
+            bh.control = [.exchangeResponder, .lastSequence, .endSequence, .sequenceInitiative]
+            var out = [UInt8]()
+            FCFrame(header: bh, payload: BAAccept.abortingExchange(oxID: h.originatorExchangeID, rxID: rx).encoded())
+                .encode(into: &out, record: true)
+            send(records: out)
+        }
+    }
+
+    /// Drops exchanges whose write data stopped arriving for 2 × R_A_TOV (the initiator has
+    /// long since timed out and aborted); no response is sent for them.
+    func reclaimStaleExchanges() {
+        guard let port = nport.withLock({ $0 }) else { return }
+        let limit = port.timeouts.resourceAllocation * 2
+        let now = ContinuousClock.now
+        table.withLock { t in
+            let stale = t.exchanges.filter { $0.value.phase == .receivingData && now - $0.value.lastActivity > limit }
+            for k in stale.keys { t.exchanges[k] = nil }
+            t.reclaimed += stale.count
+        }
+    }
+}

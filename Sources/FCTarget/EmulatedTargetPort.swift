@@ -1,0 +1,181 @@
+import FCLink
+import FCPort
+import Foundation
+import Logging
+import STMF
+import Synchronization
+
+/// An emulated FC target HBA port: COMSTAR's fct + qlt roles for the emulated fabric. It logs
+/// in to the fabric (FLOGI, FC-4 type FCP with the target feature), accepts PLOGI/PRLI from
+/// initiators and creates one STMF session per image pair (initiator `wwn.<WWPN>`), terminates
+/// FCP (XFER_RDY, FCP_DATA, FCP_RSP, task management, ABTS) into those sessions, and ends the
+/// sessions on LOGO, PRLO, link loss and offline. Exchanges waiting for data that stops
+/// arriving are reclaimed after 2 × R_A_TOV.
+public final class EmulatedTargetPort: PortProvider, Sendable {
+    public let portName: WWN
+    public let nodeName: WWN
+    public let fabricPath: String
+    public var name: PortIdentifier { .wwn(portName) }
+
+    let stmf: STMF
+    let logger: Logger
+    let nport: Mutex<NPort?> = Mutex(nil)
+    let handle: Mutex<TargetPortHandle?> = Mutex(nil)
+    let table = Mutex(ExchangeTable())
+    let sweeper: Mutex<Task<Void, Never>?> = Mutex(nil)
+
+    public init(stmf: STMF, portName: WWN, nodeName: WWN? = nil, fabricPath: String,
+                logger: Logger = Logger(label: "fct")) {
+        self.stmf = stmf
+        self.portName = portName
+        self.nodeName = nodeName ?? WWN(portName.rawValue & 0x0FFF_FFFF_FFFF_FFFF | 0x2000_0000_0000_0000)
+        self.fabricPath = fabricPath
+        self.logger = logger
+    }
+
+    /// Registers the port with STMF as `wwn.<WWPN>` (offline until `setTargetPortState`).
+    @discardableResult
+    public func register(alias: String = "", relativeID: UInt16? = nil) throws(STMFError) -> TargetPortHandle {
+        let h = try stmf.registerTargetPort(name, provider: self, alias: alias, relativeID: relativeID)
+        handle.withLock { $0 = h }
+        return h
+    }
+
+    // MARK: PortProvider
+
+    /// Connects to the fabric and logs in; the port stays online (link down) if the fabric is
+    /// not there yet and logs in when it appears, as an HBA does when a cable is plugged in.
+    public func online() async throws {
+        let port = NPort(configuration: .init(portName: portName, nodeName: nodeName, features: .target,
+                                              symbolicName: "swift-stmf emulated target \(portName.hex)",
+                                              fabricPath: fabricPath),
+                         handlers: handlers())
+        nport.withLock { $0 = port }
+        port.start()
+        _ = try? await port.waitOnline(timeout: .seconds(2))
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                self?.reclaimStaleExchanges()
+            }
+        }
+        sweeper.withLock { $0 = task }
+    }
+
+    /// Logs out of the fabric; every session ends.
+    public func offline() async {
+        sweeper.withLock { $0?.cancel(); $0 = nil }
+        let port = nport.withLock { p -> NPort? in defer { p = nil }; return p }
+        await port?.stop()
+        await endAllSessions()
+    }
+
+    // MARK: Status (fcinfo, list-target)
+
+    public struct Status: Sendable {
+        public var linkState: String
+        public var portID: FCID?
+        public var remotePorts: [RemotePort]
+        public var openExchanges: Int
+        public var reclaimedExchanges: Int
+    }
+
+    public var status: Status {
+        let port = nport.withLock { $0 }
+        let t = table.withLock { ($0.exchanges.count, $0.reclaimed) }
+        return Status(linkState: port.map { "\($0.linkState)" } ?? "offline", portID: port?.portID,
+                      remotePorts: port?.remotePorts ?? [], openExchanges: t.0, reclaimedExchanges: t.1)
+    }
+
+    // MARK: N_Port events
+
+    private func handlers() -> NPort.Handlers {
+        var h = NPort.Handlers()
+        h.processLogin = { [weak self] remote, theirs in
+            guard let self, theirs.contains(.initiatorFunction) else { return nil }
+            return self.beginSession(remote) ? [.targetFunction, .readXferRdyDisabled, .retry] : nil
+        }
+        h.logout = { [weak self] remote in
+            guard let self else { return }
+            Task { await self.endSession(remote.id) }
+        }
+        h.linkLost = { [weak self] in
+            guard let self else { return }
+            Task { await self.endAllSessions() }
+        }
+        h.frame = { [weak self] header, payload in self?.frame(header, payload) }
+        h.stateChange = { [weak self] pages in self?.stateChange(pages) }
+        return h
+    }
+
+    private func beginSession(_ remote: RemotePort) -> Bool {
+        guard let handle = handle.withLock({ $0 }) else { return false }
+        let session: Session
+        do { session = try handle.createSession(initiator: .wwn(remote.portName)) } catch {
+            logger.warning("no session for \(remote.portName.hex): \(error)")
+            return false
+        }
+        let old = table.withLock { t -> Session? in
+            let old = t.sessions[remote.id]?.session
+            t.sessions[remote.id] = SessionEntry(session: session, remote: remote)
+            return old
+        }
+        if let old { Task { await handle.removeSession(old) } }
+        logger.info("session \(session.nexus.sessionID) for initiator \(remote.portName.hex) at \(remote.id)")
+        return true
+    }
+
+    func endSession(_ id: FCID) async {
+        let ended = table.withLock { t -> SessionEntry? in
+            t.dropExchanges(from: id)
+            return t.sessions.removeValue(forKey: id)
+        }
+        guard let ended, let handle = handle.withLock({ $0 }) else { return }
+        await handle.removeSession(ended.session)
+    }
+
+    func endAllSessions() async {
+        let all = table.withLock { t -> [SessionEntry] in
+            let s = Array(t.sessions.values)
+            t.sessions.removeAll()
+            t.exchanges.removeAll()
+            return s
+        }
+        guard let handle = handle.withLock({ $0 }) else { return }
+        for s in all { await handle.removeSession(s.session) }
+    }
+
+    /// RSCN: an affected initiator that left the fabric loses its session (implicit logout).
+    private func stateChange(_ pages: [RSCNPage]) {
+        guard let port = nport.withLock({ $0 }) else { return }
+        let ids = table.withLock { Array($0.sessions.keys) }
+        for id in ids where pages.contains(where: { $0.covers(id) }) {
+            Task {
+                do throws(NPortError) {
+                    _ = try await port.nameServer(.gpnID(portID: id.rawValue))
+                } catch {
+                    if case .nameServerRejected = error {
+                        port.forget(id)
+                        await endSession(id)
+                    }
+                }
+            }
+        }
+    }
+
+    func send(records: [UInt8]) { nport.withLock { $0 }?.send(records: records) }
+    var localID: FCID? { nport.withLock { $0 }?.portID }
+}
+
+extension RSCNPage {
+    /// Whether this page's address (port, area, domain or fabric format) covers `id`.
+    func covers(_ id: FCID) -> Bool {
+        let a = FCID(portID)
+        switch addressFormat {
+        case .port: return a == id
+        case .area: return a.domain == id.domain && a.area == id.area
+        case .domain: return a.domain == id.domain
+        case .fabric: return true
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import FCLink
+import FCPort
+import STMF
+
+/// An initiator's image pair: the STMF session and what PLOGI told us about the port.
+struct SessionEntry {
+    var session: Session
+    var remote: RemotePort
+}
+
+/// One FCP exchange the target is responder of, keyed by (S_ID, OX_ID).
+struct Exchange {
+    enum Phase { case receivingData, executing }
+    var rxID: UInt16
+    var phase: Phase
+    var command: FCPCommand
+    var session: Session
+    var remote: RemotePort
+    var dataOut: IOBuffer?
+    var received = 0
+    var lastActivity: ContinuousClock.Instant
+}
+
+struct ExchangeKey: Hashable {
+    var source: FCID
+    var oxID: UInt16
+}
+
+/// The target port's sessions and open exchanges (behind one lock).
+struct ExchangeTable {
+    var sessions: [FCID: SessionEntry] = [:]
+    var exchanges: [ExchangeKey: Exchange] = [:]
+    var nextRX: UInt16 = 0
+    /// Exchanges dropped because their data stopped arriving.
+    var reclaimed = 0
+
+    mutating func allocateRX() -> UInt16 {
+        nextRX = nextRX >= 0xFFFE ? 1 : nextRX + 1
+        return nextRX
+    }
+
+    mutating func dropExchanges(from id: FCID) {
+        exchanges = exchanges.filter { $0.key.source != id }
+    }
+}

@@ -1,0 +1,54 @@
+/// `fcadm create-emulated-port`: a persistent emulated FC target port of stmfd.
+public struct CreateEmulatedPortRequest: Codable, Sendable, Equatable {
+    /// Port WWN (16 hex digits, colons or `wwn.` allowed).
+    public var portWWN: String
+    /// Node WWN; derived from the port WWN when absent.
+    public var nodeWWN: String?
+    /// The emulated fabric's socket.
+    public var fabric: String
+    public init(portWWN: String, nodeWWN: String? = nil, fabric: String) {
+        self.portWWN = portWWN; self.nodeWWN = nodeWWN; self.fabric = fabric
+    }
+}
+
+/// A remote N_Port logged in to a local FC port (`fcinfo remote-port`).
+public struct RemotePortInfo: Codable, Sendable, Equatable {
+    public var portWWN: String
+    public var nodeWWN: String
+    public var portID: String
+    /// FC-4 types with an established process login ("SCSI" for FCP).
+    public var activeFC4Types: [String]
+    public var scsiTarget: Bool
+    public var scsiInitiator: Bool
+    /// Whether an STMF session (I_T nexus) exists for it.
+    public var session: Bool
+    public init(portWWN: String, nodeWWN: String, portID: String, activeFC4Types: [String],
+                scsiTarget: Bool, scsiInitiator: Bool, session: Bool) {
+        self.portWWN = portWWN; self.nodeWWN = nodeWWN; self.portID = portID; self.activeFC4Types = activeFC4Types
+        self.scsiTarget = scsiTarget; self.scsiInitiator = scsiInitiator; self.session = session
+    }
+}
+
+/// A local FC port of stmfd (`fcinfo hba-port`).
+public struct FCPortInfo: Codable, Sendable, Equatable {
+    public var portWWN: String
+    public var nodeWWN: String
+    /// "Target".
+    public var portMode: String
+    /// N_Port ID when logged in to the fabric.
+    public var portID: String?
+    /// "online" when logged in to the fabric, else "offline" / "link down".
+    public var state: String
+    /// STMF's state of the target port.
+    public var targetState: String
+    public var driverName: String
+    public var fabric: String
+    public var remotePorts: [RemotePortInfo]
+    public var openExchanges: Int
+    public init(portWWN: String, nodeWWN: String, portMode: String, portID: String?, state: String, targetState: String,
+                driverName: String, fabric: String, remotePorts: [RemotePortInfo], openExchanges: Int) {
+        self.portWWN = portWWN; self.nodeWWN = nodeWWN; self.portMode = portMode; self.portID = portID
+        self.state = state; self.targetState = targetState; self.driverName = driverName; self.fabric = fabric
+        self.remotePorts = remotePorts; self.openExchanges = openExchanges
+    }
+}

@@ -1,0 +1,105 @@
+import FCLink
+import FCPort
+import FCTarget
+import Foundation
+import STMF
+import STMFAPI
+
+extension ServiceCore {
+    /// The provider name of emulated FC target ports in the store and in `list-target -v`.
+    static let emulatedProvider = "fcemu"
+
+    /// Instantiates the port providers of every stored target port and restores their states.
+    func startPorts() async {
+        for rec in portRecords.values.sorted(by: { $0.relativeID < $1.relativeID }) {
+            guard rec.provider == Self.emulatedProvider, emulatedPorts[rec.name] == nil,
+                  case .wwn(let wwpn)? = try? PortIdentifier(parsing: rec.name) else {
+                logger.warning("target port \(rec.name): unknown provider \(rec.provider); left unregistered")
+                continue
+            }
+            let port = EmulatedTargetPort(stmf: stmf, portName: wwpn,
+                                          nodeName: rec.properties["node-wwn"].flatMap { WWN($0) },
+                                          fabricPath: rec.properties["fabric"] ?? FabricAddress.defaultSocketPath,
+                                          logger: logger)
+            do { try port.register(alias: rec.alias, relativeID: rec.relativeID) } catch {
+                logger.error("target port \(rec.name): \(error)")
+                continue
+            }
+            emulatedPorts[rec.name] = port
+            if rec.online { try? await stmf.setTargetPortState(port.name, online: true) }
+        }
+    }
+
+    /// Takes every emulated port offline and deregisters it (import --replace, shutdown).
+    func stopPorts() async {
+        for (_, port) in emulatedPorts { try? await stmf.deregisterTargetPort(port.name) }
+        emulatedPorts = [:]
+    }
+
+    /// `fcadm create-emulated-port`: committed, then registered and brought online.
+    public func createEmulatedPort(_ r: CreateEmulatedPortRequest) async throws(ServiceError) -> FCPortInfo {
+        guard let wwpn = WWN(r.portWWN) else { throw .badRequest("\(r.portWWN): invalid port WWN") }
+        var nodeWWN: WWN?
+        if let n = r.nodeWWN {
+            guard let w = WWN(n) else { throw .badRequest("\(n): invalid node WWN") }
+            nodeWWN = w
+        }
+        guard !r.fabric.isEmpty, r.fabric.utf8.count < 108 else { throw .badRequest("invalid fabric socket path") }
+        let name = PortIdentifier.wwn(wwpn).description
+        guard portRecords[name] == nil, stmf.targetPortState(.wwn(wwpn)) == nil else {
+            throw .conflict("\(name): port already exists", code: "TARGET_EXISTS")
+        }
+        let port = EmulatedTargetPort(stmf: stmf, portName: wwpn, nodeName: nodeWWN, fabricPath: r.fabric, logger: logger)
+        let handle: TargetPortHandle
+        do { handle = try port.register() } catch { throw ServiceError(error) }
+        let rec = StoredConfiguration.TargetPort(
+            name: name, provider: Self.emulatedProvider, alias: "",
+            properties: ["node-wwn": port.nodeName.hex, "fabric": r.fabric], online: true, relativeID: handle.relativeID)
+        do { try store.write { db in try StoredConfiguration.upsertPort(db, rec) } } catch {
+            try? await stmf.deregisterTargetPort(port.name)
+            throw .storeFailed(error)
+        }
+        portRecords[name] = rec
+        emulatedPorts[name] = port
+        do { try await stmf.setTargetPortState(port.name, online: true) } catch { throw ServiceError(error) }
+        return fcPortInfo(port)
+    }
+
+    /// `fcadm delete-emulated-port`: removed from the store, then taken offline (sessions end).
+    public func deleteEmulatedPort(_ text: String) async throws(ServiceError) {
+        guard let wwpn = WWN(text) else { throw .badRequest("\(text): invalid port WWN") }
+        let name = PortIdentifier.wwn(wwpn).description
+        guard let rec = portRecords[name], rec.provider == Self.emulatedProvider else {
+            throw .notFound("\(name): no such emulated port", code: "TARGET_NOT_FOUND")
+        }
+        do { try store.write { db in try db.execute(sql: "DELETE FROM target_port WHERE name = ?", arguments: [name]) } } catch {
+            throw .storeFailed(error)
+        }
+        portRecords[name] = nil
+        if let port = emulatedPorts.removeValue(forKey: name) { try? await stmf.deregisterTargetPort(port.name) }
+    }
+
+    /// `fcinfo hba-port`: the local FC ports.
+    public func fcPorts() -> [FCPortInfo] {
+        emulatedPorts.values.sorted { $0.portName < $1.portName }.map(fcPortInfo)
+    }
+
+    func fcPortInfo(_ port: EmulatedTargetPort) -> FCPortInfo {
+        let st = port.status
+        let sessions = Set(stmf.sessions(of: port.name).map(\.nexus.initiator))
+        let remotes = st.remotePorts.map { r in
+            RemotePortInfo(portWWN: r.portName.hex, nodeWWN: r.nodeName.hex, portID: r.id.description,
+                           activeFC4Types: r.fcp == nil ? [] : ["SCSI"],
+                           scsiTarget: r.fcp?.contains(.targetFunction) ?? false,
+                           scsiInitiator: r.fcp?.contains(.initiatorFunction) ?? false,
+                           session: sessions.contains(.wwn(r.portName)))
+        }
+        let linkState: String
+        if st.portID != nil { linkState = "online" } else if st.linkState == "offline" { linkState = "offline" } else { linkState = "link down" }
+        return FCPortInfo(portWWN: port.portName.hex, nodeWWN: port.nodeName.hex, portMode: "Target",
+                          portID: st.portID.map { String($0.rawValue, radix: 16) }, state: linkState,
+                          targetState: stmf.targetPortState(port.name)?.rawValue ?? "Offline",
+                          driverName: "swift-stmf emulated FC", fabric: port.fabricPath,
+                          remotePorts: remotes, openExchanges: st.openExchanges)
+    }
+}
