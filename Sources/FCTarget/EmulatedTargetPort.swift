@@ -28,9 +28,16 @@ public final class EmulatedTargetPort: PortProvider, Sendable {
                 logger: Logger = Logger(label: "fct")) {
         self.stmf = stmf
         self.portName = portName
-        self.nodeName = nodeName ?? WWN(portName.rawValue & 0x0FFF_FFFF_FFFF_FFFF | 0x2000_0000_0000_0000)
+        self.nodeName = nodeName ?? Self.derivedNodeName(portName)
         self.fabricPath = fabricPath
         self.logger = logger
+    }
+
+    /// The node name an HBA would pair with a port name: first byte 0x20 (21:00:… → 20:00:…),
+    /// or the port name with one bit changed when it already starts with 0x20.
+    public static func derivedNodeName(_ port: WWN) -> WWN {
+        let n = port.rawValue & 0x00FF_FFFF_FFFF_FFFF | 0x2000_0000_0000_0000
+        return WWN(n == port.rawValue ? n ^ 0x0001_0000_0000_0000 : n)
     }
 
     /// Registers the port with STMF as `wwn.<WWPN>` (offline until `setTargetPortState`).

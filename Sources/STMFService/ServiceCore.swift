@@ -175,7 +175,7 @@ public actor ServiceCore {
             }
             return TargetInfo(name: p.name.description,
                               operationalStatus: stmf.targetPortState(p.name)?.rawValue ?? "Offline",
-                              providerName: rec?.provider ?? "unknown", alias: rec?.alias ?? "-",
+                              providerName: rec?.provider ?? "unknown", alias: (rec?.alias).flatMap { $0.isEmpty ? nil : $0 } ?? "-",
                               protocol: p.name.protocolIdentifier == .fibreChannel ? "Fibre Channel" : "iSCSI",
                               sessions: sessions)
         }

@@ -22,6 +22,10 @@ struct FCFabricCommand: ParsableCommand {
         var pcap: String?
         @Option(help: "Seed for fault-injection decisions.")
         var seed: UInt64 = 1
+        @Option(name: .customLong("e-d-tov"), help: "E_D_TOV the fabric gives ports at login, in ms.")
+        var errorDetectTimeout: UInt32 = 2000
+        @Option(name: .customLong("r-a-tov"), help: "R_A_TOV the fabric gives ports at login, in ms.")
+        var resourceAllocationTimeout: UInt32 = 10000
 
         func run() throws {
             var zoneSet = ZoneSet.allAccess
@@ -34,7 +38,14 @@ struct FCFabricCommand: ParsableCommand {
             }
             let lock = try SocketLock.acquire(for: socket)
             _ = lock
-            let fabric = try Fabric(configuration: .init(zones: zoneSet, pcapPath: pcap, seed: seed))
+            guard (100...120_000).contains(errorDetectTimeout), (200...600_000).contains(resourceAllocationTimeout),
+                  resourceAllocationTimeout >= errorDetectTimeout else {
+                throw ValidationError("need 100 ≤ E_D_TOV ≤ R_A_TOV ≤ 600000 ms")
+            }
+            var config = Fabric.Configuration(zones: zoneSet, pcapPath: pcap, seed: seed)
+            config.errorDetectTimeout = errorDetectTimeout
+            config.resourceAllocationTimeout = resourceAllocationTimeout
+            let fabric = try Fabric(configuration: config)
             let server = FabricServer(fabric: fabric, socketPath: socket)
             try server.start()
             FileHandle.standardError.write(Data("fcfabric: listening on \(socket) (\(zoneSet.zones.count) zones)\n".utf8))
@@ -43,7 +54,7 @@ struct FCFabricCommand: ParsableCommand {
             signal(SIGPIPE, SIG_IGN)
             let stop: @Sendable () -> Void = {
                 server.stop()
-                exit(0)
+                Foundation.exit(0)
             }
             let term = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .main)
             term.setEventHandler(handler: stop)
