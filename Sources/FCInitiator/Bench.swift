@@ -1,0 +1,200 @@
+import FCLink
+import FCPort
+import Foundation
+import STMF
+import Synchronization
+
+/// One benchmark workload: an operation, a pattern, an I/O size and a queue depth.
+public struct BenchWorkload: Sendable, Codable, Equatable {
+    public enum Operation: String, Sendable, Codable { case read, write }
+    public var name: String
+    public var operation: Operation
+    public var random: Bool
+    public var blockBytes: Int
+    public var queueDepth: Int
+
+    public init(name: String, operation: Operation, random: Bool, blockBytes: Int, queueDepth: Int) {
+        self.name = name
+        self.operation = operation
+        self.random = random
+        self.blockBytes = blockBytes
+        self.queueDepth = queueDepth
+    }
+
+    /// 4 KiB random read and write at queue depth 1 and 32; 1 MiB sequential read and write at
+    /// `sequentialDepth`.
+    public static func standard(sequentialDepth: Int = 1) -> [BenchWorkload] {
+        [BenchWorkload(name: "4k randread qd1", operation: .read, random: true, blockBytes: 4096, queueDepth: 1),
+         BenchWorkload(name: "4k randread qd32", operation: .read, random: true, blockBytes: 4096, queueDepth: 32),
+         BenchWorkload(name: "4k randwrite qd1", operation: .write, random: true, blockBytes: 4096, queueDepth: 1),
+         BenchWorkload(name: "4k randwrite qd32", operation: .write, random: true, blockBytes: 4096, queueDepth: 32),
+         BenchWorkload(name: "1m seqread qd\(sequentialDepth)", operation: .read, random: false, blockBytes: 1 << 20,
+                       queueDepth: sequentialDepth),
+         BenchWorkload(name: "1m seqwrite qd\(sequentialDepth)", operation: .write, random: false, blockBytes: 1 << 20,
+                       queueDepth: sequentialDepth)]
+    }
+}
+
+/// What one workload achieved.
+public struct BenchFigures: Sendable, Codable, Equatable {
+    public var workload: String
+    public var ios: Int
+    public var errors: Int
+    public var seconds: Double
+    public var iops: Double
+    /// 10^6 bytes per second.
+    public var megabytesPerSecond: Double
+    /// Latency percentiles in microseconds.
+    public var p50: Double
+    public var p99: Double
+    public var p999: Double
+}
+
+/// The LU a benchmark runs against.
+public struct BenchTarget: Sendable {
+    public var id: FCID
+    public var lun: UInt16
+    public var blockSize: Int
+    public var blocks: UInt64
+
+    public init(id: FCID, lun: UInt16, blockSize: Int, blocks: UInt64) {
+        self.id = id
+        self.lun = lun
+        self.blockSize = blockSize
+        self.blocks = blocks
+    }
+}
+
+/// Runs workloads through `FCInitiator.execute` and measures them.
+public enum Bench {
+    /// Runs `workload` for `seconds` against `target` and returns IOPS, MB/s and latency
+    /// percentiles from every completed command's latency.
+    public static func run(_ workload: BenchWorkload, initiator: FCInitiator, target: BenchTarget,
+                           seconds: Double) async -> BenchFigures {
+        let ioBlocks = max(1, workload.blockBytes / target.blockSize)
+        let slots = max(1, target.blocks / UInt64(ioBlocks))
+        let sequential = SequentialCursor()
+        let start = ContinuousClock.now
+        let deadline = start + .milliseconds(Int(seconds * 1000))
+        let pattern = [UInt8](repeating: 0xA5, count: ioBlocks * target.blockSize)
+        let perWorker = await withTaskGroup(of: ([Int64], Int).self) { group in
+            for worker in 0..<workload.queueDepth {
+                group.addTask {
+                    var latencies: [Int64] = []
+                    latencies.reserveCapacity(1 << 16)
+                    var errors = 0
+                    var rng = UInt64(0x9E37_79B9_7F4A_7C15) &* UInt64(worker + 1)
+                    while ContinuousClock.now < deadline {
+                        let slot: UInt64
+                        if workload.random {
+                            rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17
+                            slot = rng % slots
+                        } else {
+                            slot = sequential.next() % slots
+                        }
+                        let lba = slot * UInt64(ioBlocks)
+                        let request: SCSIRequest = workload.operation == .read
+                            ? .read16(lun: target.lun, lba: lba, blocks: UInt32(ioBlocks), blockSize: target.blockSize)
+                            : .write16(lun: target.lun, lba: lba, data: pattern, blockSize: target.blockSize)
+                        let t0 = ContinuousClock.now
+                        do throws(InitiatorError) {
+                            let r = try await initiator.execute(request, target: target.id)
+                            if r.status == .good {
+                                latencies.append(nanoseconds(ContinuousClock.now - t0))
+                            } else {
+                                errors += 1
+                            }
+                        } catch {
+                            errors += 1
+                            if case .notLoggedIn = error { break }
+                            if case .notOnline = error { break }
+                        }
+                    }
+                    return (latencies, errors)
+                }
+            }
+            var all: [([Int64], Int)] = []
+            for await r in group { all.append(r) }
+            return all
+        }
+        let elapsed = Double(nanoseconds(ContinuousClock.now - start)) / 1e9
+        var latencies = perWorker.flatMap { $0.0 }
+        let errors = perWorker.reduce(0) { $0 + $1.1 }
+        latencies.sort()
+        func percentile(_ p: Double) -> Double {
+            guard !latencies.isEmpty else { return 0 }
+            let i = min(latencies.count - 1, Int((Double(latencies.count) * p).rounded(.up)) - 1)
+            return Double(latencies[max(0, i)]) / 1000
+        }
+        let ios = latencies.count
+        return BenchFigures(workload: workload.name, ios: ios, errors: errors, seconds: elapsed,
+                            iops: Double(ios) / elapsed,
+                            megabytesPerSecond: Double(ios) * Double(ioBlocks * target.blockSize) / elapsed / 1e6,
+                            p50: percentile(0.50), p99: percentile(0.99), p999: percentile(0.999))
+    }
+
+    /// Runs `workloads` against a `RelayReflector` N_Port started on the initiator's fabric
+    /// for the purpose (the raw limit of the topology), then stops it.
+    public static func limits(_ workloads: [BenchWorkload], initiator: FCInitiator, seconds: Double,
+                              reflectorName: WWN = WWN(0x2FFF_0024_FFFC_0000 | UInt64.random(in: 1...0xFFFF)))
+        async throws(InitiatorError) -> [BenchFigures] {
+        let reflector = RelayReflector(portName: reflectorName, fabricPath: initiator.nport.configuration.fabricPath)
+        reflector.start()
+        defer { Task { await reflector.stop() } }
+        do { try await reflector.waitOnline() } catch { throw .fabric("relay reflector did not come online: \(error)") }
+        let id = try await initiator.login(to: reflectorName)
+        let target = BenchTarget(id: id, lun: 0, blockSize: 512, blocks: 1 << 24)
+        var out: [BenchFigures] = []
+        for w in workloads { out.append(await run(w, initiator: initiator, target: target, seconds: seconds)) }
+        await initiator.nport.logout(from: id)
+        return out
+    }
+
+    static func nanoseconds(_ d: Duration) -> Int64 {
+        let c = d.components
+        return c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000
+    }
+
+    /// A text table of `results`, each with its ratio to the matching `limits` figure.
+    public static func format(_ results: [BenchFigures], limits: [BenchFigures] = []) -> String {
+        func f(_ v: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", v) }
+        var lines: [String] = []
+        let header = "workload".padding(toLength: 20, withPad: " ", startingAt: 0)
+            + "      IOPS      MB/s   p50 µs   p99 µs p99.9 µs  errors"
+        if !results.isEmpty {
+            lines.append(header + (limits.isEmpty ? "" : "   vs limit"))
+            for r in results {
+                var line = r.workload.padding(toLength: 20, withPad: " ", startingAt: 0)
+                line += f(r.iops).leftPad(10) + f(r.megabytesPerSecond, 1).leftPad(10)
+                line += f(r.p50, 1).leftPad(9) + f(r.p99, 1).leftPad(9) + f(r.p999, 1).leftPad(9)
+                line += String(r.errors).leftPad(8)
+                if let l = limits.first(where: { $0.workload == r.workload }), l.iops > 0 {
+                    line += (f(r.iops / l.iops, 2) + "×").leftPad(11)
+                }
+                lines.append(line)
+            }
+        }
+        if !limits.isEmpty {
+            lines.append("")
+            lines.append("raw limit (relay reflector on the same fabric, same initiator code):")
+            lines.append(header)
+            for l in limits {
+                var line = l.workload.padding(toLength: 20, withPad: " ", startingAt: 0)
+                line += f(l.iops).leftPad(10) + f(l.megabytesPerSecond, 1).leftPad(10)
+                line += f(l.p50, 1).leftPad(9) + f(l.p99, 1).leftPad(9) + f(l.p999, 1).leftPad(9)
+                line += String(l.errors).leftPad(8)
+                lines.append(line)
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? " " + self : String(repeating: " ", count: n - count) + self }
+}
+
+final class SequentialCursor: Sendable {
+    private let value = Atomic<UInt64>(0)
+    func next() -> UInt64 { value.wrappingAdd(1, ordering: .relaxed).oldValue }
+}

@@ -1,0 +1,196 @@
+import FCFabric
+import FCInitiator
+import FCLink
+import FCPort
+import Foundation
+import STMF
+import Testing
+
+@Suite("FC initiator against the relay reflector and scripted targets")
+struct InitiatorReflectorTests {
+    @Test func discoversTheReflectorAndMovesData() async throws {
+        let fab = try TestFabric()
+        let reflector = try await fab.onlineReflector()
+        let ini = try await fab.onlineInitiator()
+        let found = try await ini.discover()
+        #expect(found.map(\.portName) == [reflector.nport.configuration.portName])
+        #expect(found.first?.loginError == nil)
+        let id = try #require(found.first?.portID)
+
+        let r = try await ini.execute(.read16(lun: 0, lba: 0, blocks: 2048, blockSize: 512), target: id)
+        #expect(r.status == .good)
+        #expect(r.data.count == 1 << 20)
+        #expect(r.data.allSatisfy { $0 == 0x5A })
+        let w = try await ini.execute(.write16(lun: 0, lba: 0, data: testPattern(1 << 20, seed: 1), blockSize: 512), target: id)
+        #expect(w.status == .good)
+
+        // Queue depth 32 of mixed 4 KiB commands.
+        try await withThrowingTaskGroup(of: Void.self) { g in
+            for k in 0..<32 {
+                g.addTask {
+                    for n in 0..<20 {
+                        let req: SCSIRequest = (k + n) % 2 == 0
+                            ? .read16(lun: 0, lba: UInt64(n * 8), blocks: 8, blockSize: 512)
+                            : .write16(lun: 0, lba: UInt64(n * 8), data: testPattern(4096, seed: UInt64(n)), blockSize: 512)
+                        let r = try await ini.execute(req, target: id)
+                        #expect(r.status == .good)
+                    }
+                }
+            }
+            try await g.waitForAll()
+        }
+        #expect(reflector.counters.commands >= 2 + 640)
+        #expect(await eventually { ini.exchangeCount == 0 })
+        await ini.stop(); await reflector.stop()
+    }
+
+    @Test func abortOfAnInFlightCommand() async throws {
+        let fab = try TestFabric()
+        let reflector = try await fab.onlineReflector()
+        let ini = try await fab.onlineInitiator()
+        let id = try await ini.login(to: reflector.nport.configuration.portName)
+        reflector.hold = true
+        var req = SCSIRequest.read16(lun: 0, lba: 0, blocks: 8, blockSize: 512)
+        req.tag = 77
+        req.timeout = .seconds(60)
+        let pending = Task { () async -> Result<SCSIResult, InitiatorError> in
+            do throws(InitiatorError) { return .success(try await ini.execute(req, target: id)) } catch { return .failure(error) }
+        }
+        #expect(await eventually { reflector.counters.held == 1 })
+        #expect(ini.abort(tag: 77))
+        let outcome = await pending.value
+        guard case .failure(.aborted) = outcome else { Issue.record("expected .aborted, got \(outcome)"); return }
+        #expect(reflector.counters.aborts == 1)
+        #expect(!ini.abort(tag: 77))
+        // The OX_ID stays reserved for R_A_TOV after BA_ACC, then is released.
+        #expect(ini.exchangeCount == 1)
+        #expect(await eventually { ini.exchangeCount == 0 })
+        reflector.hold = false
+        let r = try await ini.execute(.testUnitReady(lun: 0), target: id)
+        #expect(r.status == .good)
+        await ini.stop(); await reflector.stop()
+    }
+
+    @Test func timeoutAbortsAndRetryRecovers() async throws {
+        let fab = try TestFabric()
+        let reflector = try await fab.onlineReflector()
+        let ini = try await fab.onlineInitiator()
+        let name = reflector.nport.configuration.portName
+        let id = try await ini.login(to: name)
+        reflector.hold = true
+        var req = SCSIRequest.testUnitReady(lun: 0)
+        req.timeout = .milliseconds(200)
+        await #expect(throws: InitiatorError.timeout) { try await ini.execute(req, target: id) }
+        #expect(reflector.counters.aborts == 1)
+
+        // executeWithRetry keeps going while the target is silent, and succeeds once it answers.
+        let retried = Task { try await ini.executeWithRetry(req, target: name, retries: 8) }
+        #expect(await eventually { reflector.counters.held >= 3 })
+        reflector.hold = false
+        let r = try await retried.value
+        #expect(r.status == .good)
+        await ini.stop(); await reflector.stop()
+    }
+
+    @Test func lossyFabricEveryCommandEndsCleanly() async throws {
+        let fab = try TestFabric()
+        let reflector = try await fab.onlineReflector()
+        let ini = try await fab.onlineInitiator()
+        let name = reflector.nport.configuration.portName
+        _ = try await ini.login(to: name)
+        try fab.fabric.setFaults(Faults(lossRate: 0.02), port: nil)
+        let outcomes = Shared<(ok: Int, failed: Int)>((0, 0))
+        await withTaskGroup(of: Void.self) { g in
+            for k in 0..<8 {
+                g.addTask {
+                    for n in 0..<15 {
+                        var req: SCSIRequest = n % 2 == 0
+                            ? .read16(lun: 0, lba: UInt64(n), blocks: 8, blockSize: 512)
+                            : .write16(lun: 0, lba: UInt64(n), data: testPattern(4096, seed: UInt64(k)), blockSize: 512)
+                        req.timeout = .milliseconds(400)
+                        do {
+                            let r = try await ini.executeWithRetry(req, target: name, retries: 10)
+                            if r.status == .good && (req.direction != .read || r.data.count == 4096) {
+                                outcomes.withLock { $0.ok += 1 }
+                            } else {
+                                outcomes.withLock { $0.failed += 1 }
+                            }
+                        } catch {
+                            outcomes.withLock { $0.failed += 1 }
+                        }
+                    }
+                }
+            }
+        }
+        try fab.fabric.setFaults(Faults(), port: nil)
+        let o = outcomes.current
+        #expect(o.ok + o.failed == 120)
+        #expect(o.ok > 100)
+        await ini.stop(); await reflector.stop()
+    }
+
+    @Test func linkBounceFailsInFlightAndRetryRecovers() async throws {
+        let fab = try TestFabric()
+        let reflector = try await fab.onlineReflector()
+        let ini = try await fab.onlineInitiator()
+        let name = reflector.nport.configuration.portName
+        _ = try await ini.login(to: name)
+        reflector.hold = true
+        let id = try #require(ini.loggedInID(name))
+        var held = SCSIRequest.testUnitReady(lun: 0)
+        held.timeout = .seconds(60)
+        let inFlight = Task { () async -> Result<SCSIResult, InitiatorError> in
+            do throws(InitiatorError) { return .success(try await ini.execute(held, target: id)) } catch { return .failure(error) }
+        }
+        #expect(await eventually { reflector.counters.held == 1 })
+        try fab.fabric.linkDown(ini.portName)
+        guard case .failure(.linkDown) = await inFlight.value else { Issue.record("in-flight command did not fail with .linkDown"); return }
+        reflector.hold = false
+        let retried = Task { try await ini.executeWithRetry(.read16(lun: 0, lba: 0, blocks: 8, blockSize: 512), target: name) }
+        try await Task.sleep(for: .milliseconds(300))
+        try fab.fabric.linkUp(ini.portName)
+        let r = try await retried.value
+        #expect(r.status == .good && r.data.count == 4096)
+        await ini.stop(); await reflector.stop()
+    }
+
+    @Test func fcpCommandFieldsAndDataOffsetChecks() async throws {
+        let fab = try TestFabric()
+        let target = ScriptedTarget(fabric: fab, wwpn: 0x2FFF_0000_0000_00AA)
+        target.nport.start()
+        _ = try await target.nport.waitOnline()
+        let ini = try await fab.onlineInitiator()
+        let id = try await ini.login(to: WWN(0x2FFF_0000_0000_00AA))
+        target.onScript { h, payload, port in
+            guard h.routing == .fcpCommand, let cmd = try? FCPCommand.decode(payload) else { return }
+            if cmd.direction == .read {
+                // One frame inside FCP_DL, one beyond it.
+                ScriptedTarget.data(h, offset: 0, [UInt8](repeating: 1, count: 512), via: port)
+                ScriptedTarget.data(h, offset: cmd.dataLength, [UInt8](repeating: 2, count: 512), via: port)
+            }
+            ScriptedTarget.respond(h, FCPResponse(), via: port)
+        }
+        let r0 = try await ini.execute(.testUnitReady(lun: 5), target: id)
+        #expect(r0.status == .good)
+        _ = try await ini.execute(.testUnitReady(lun: 300), target: id)
+        await #expect(throws: InitiatorError.self) {
+            try await ini.execute(.read16(lun: 1, lba: 0, blocks: 2, blockSize: 512), target: id)
+        }
+        let cmds = target.commands.current.map { try? FCPCommand.decode($0.1) }
+        #expect(cmds.count == 3)
+        #expect(cmds[0]?.lun == 0x0005_0000_0000_0000)
+        #expect(cmds[1]?.lun == 0x412C_0000_0000_0000)
+        #expect(cmds[2]?.direction == .read && cmds[2]?.dataLength == 1024)
+        #expect(cmds[0]?.taskAttribute == .simple && cmds[0]?.commandReferenceNumber == 0)
+
+        // Task management: the FCP_RSP's response code comes back.
+        target.onScript { h, _, port in
+            ScriptedTarget.respond(h, FCPResponse(responseCode: .taskManagementFunctionComplete), via: port)
+        }
+        let tmf = try await ini.taskManagement(.logicalUnitReset, lun: 3, target: id)
+        #expect(tmf.responseCode == .taskManagementFunctionComplete)
+        let last = try #require(target.commands.current.last.flatMap { try? FCPCommand.decode($0.1) })
+        #expect(last.taskManagement == .logicalUnitReset)
+        await ini.stop(); await target.nport.stop()
+    }
+}
