@@ -5,6 +5,8 @@ set -euo pipefail
 packages=(
   sg3-utils      # sg_inq / sg_vpd / sg_decode_sense: third-party decoders the tests check our bytes with
   util-linux     # fallocate, losetup
+  tshark         # Wireshark's dissectors: the tests check captured FC frames with them
+  fio            # fio --ioengine=sg through fcinit exec (tests, benchmarks)
 )
 
 missing=()
