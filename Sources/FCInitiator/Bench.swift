@@ -66,7 +66,7 @@ public struct BenchTarget: Sendable {
 }
 
 /// Runs workloads through `FCInitiator.execute` and measures them.
-public enum Bench {
+public enum BenchRunner {
     /// Runs `workload` for `seconds` against `target` and returns IOPS, MB/s and latency
     /// percentiles from every completed command's latency.
     public static func run(_ workload: BenchWorkload, initiator: FCInitiator, target: BenchTarget,

@@ -13,6 +13,8 @@ import Synchronization
 public final class FCInitiator: Sendable {
     /// The WWPN `fcinit` uses unless told otherwise.
     public static let defaultPortName = WWN(0x2100_0024_FFFC_0001)
+    /// Where the fabric listens unless told otherwise (`FabricAddress.defaultSocketPath`).
+    public static var defaultFabricPath: String { FabricAddress.defaultSocketPath }
 
     /// What this initiator knows about a target it logged in to.
     struct TargetLogin: Sendable {

@@ -85,7 +85,9 @@ public struct SCSIResult: Sendable {
     /// A one-line description: status, and the sense key / ASC / ASCQ for CHECK CONDITION.
     public var summary: String {
         if status == .checkCondition, let s = senseData {
-            return "CHECK CONDITION, sense key \(s.key) (0x\(String(s.key.rawValue, radix: 16))), \(s.additional)"
+            let text = s.additional.name.map { " (\($0))" } ?? ""
+            return "CHECK CONDITION, sense key \(s.key.name) (0x\(String(s.key.rawValue, radix: 16, uppercase: true))),"
+                + " ASC/ASCQ \(s.additional)\(text)"
         }
         if let r = responseCode, r != .taskManagementFunctionComplete { return "\(status), FCP_RSP_INFO code \(r.rawValue)" }
         return "\(status)"
@@ -147,6 +149,61 @@ public enum InitiatorError: Error, Sendable, Equatable, CustomStringConvertible 
         case .rejected(let r): self = .loginFailed("LS_RJT \(r)")
         case .nameServerRejected(let r): self = .fabric("FS_RJT \(r)")
         case .malformedReply(let m): self = .transport(m)
+        }
+    }
+}
+
+extension SenseKey {
+    /// The SPC-4 name ("ILLEGAL REQUEST").
+    public var name: String {
+        switch self {
+        case .noSense: "NO SENSE"
+        case .recoveredError: "RECOVERED ERROR"
+        case .notReady: "NOT READY"
+        case .mediumError: "MEDIUM ERROR"
+        case .hardwareError: "HARDWARE ERROR"
+        case .illegalRequest: "ILLEGAL REQUEST"
+        case .unitAttention: "UNIT ATTENTION"
+        case .dataProtect: "DATA PROTECT"
+        case .blankCheck: "BLANK CHECK"
+        case .vendorSpecific: "VENDOR SPECIFIC"
+        case .copyAborted: "COPY ABORTED"
+        case .abortedCommand: "ABORTED COMMAND"
+        case .reserved: "RESERVED"
+        case .volumeOverflow: "VOLUME OVERFLOW"
+        case .miscompare: "MISCOMPARE"
+        case .completed: "COMPLETED"
+        }
+    }
+}
+
+extension AdditionalSense {
+    /// SPC-4's text for the codes STMF and SBD report (nil for others).
+    public var name: String? {
+        switch (asc, ascq) {
+        case (0x04, 0x00): "LOGICAL UNIT NOT READY, CAUSE NOT REPORTABLE"
+        case (0x04, 0x03): "LOGICAL UNIT NOT READY, MANUAL INTERVENTION REQUIRED"
+        case (0x04, 0x12): "LOGICAL UNIT NOT READY, OFFLINE"
+        case (0x0C, 0x00): "WRITE ERROR"
+        case (0x11, 0x00): "UNRECOVERED READ ERROR"
+        case (0x1A, 0x00): "PARAMETER LIST LENGTH ERROR"
+        case (0x1D, 0x00): "MISCOMPARE DURING VERIFY OPERATION"
+        case (0x20, 0x00): "INVALID COMMAND OPERATION CODE"
+        case (0x21, 0x00): "LOGICAL BLOCK ADDRESS OUT OF RANGE"
+        case (0x24, 0x00): "INVALID FIELD IN CDB"
+        case (0x25, 0x00): "LOGICAL UNIT NOT SUPPORTED"
+        case (0x26, 0x00): "INVALID FIELD IN PARAMETER LIST"
+        case (0x27, 0x00): "WRITE PROTECTED"
+        case (0x29, 0x00): "POWER ON, RESET, OR BUS DEVICE RESET OCCURRED"
+        case (0x29, 0x03): "BUS DEVICE RESET FUNCTION OCCURRED"
+        case (0x29, 0x07): "I_T NEXUS LOSS OCCURRED"
+        case (0x2A, 0x01): "MODE PARAMETERS CHANGED"
+        case (0x2A, 0x09): "CAPACITY DATA HAS CHANGED"
+        case (0x2F, 0x00): "COMMANDS CLEARED BY ANOTHER INITIATOR"
+        case (0x3A, 0x00): "MEDIUM NOT PRESENT"
+        case (0x3F, 0x0E): "REPORTED LUNS DATA HAS CHANGED"
+        case (0x44, 0x00): "INTERNAL TARGET FAILURE"
+        default: nil
         }
     }
 }
