@@ -112,13 +112,16 @@ let package = Package(
 
         .testTarget(name: "STMFTests", dependencies: ["STMF", "Checksum"], path: "Tests/STMFTests"),
         .testTarget(name: "SBDTests", dependencies: ["SBD", "STMF"], path: "Tests/SBDTests"),
-        .testTarget(name: "ServiceTests", dependencies: ["STMFService", "STMFClient", "STMFAPI", "STMF", "Checksum"],
+        // Running the built executables from tests (shared by the process-level suites).
+        .target(name: "ProcessTestSupport", path: "Tests/ProcessTestSupport"),
+        .testTarget(name: "ServiceTests", dependencies: ["STMFService", "STMFClient", "STMFAPI", "STMF", "Checksum", "ProcessTestSupport"],
                     path: "Tests/ServiceTests"),
         .testTarget(name: "FCPortTests", dependencies: ["FCPort", "FCLink", "STMF"], path: "Tests/FCPortTests"),
         .testTarget(name: "SGBridgeTests", dependencies: ["SGBridge", "STMF", "SBD"], path: "Tests/SGBridgeTests"),
         // End-to-end: fcfabric + stmfd + fcinit processes, sg3_utils, tshark.
         .testTarget(name: "FabricTests", dependencies: [
             "FCFabric", "FCTarget", "FCInitiator", "FCLink", "FCPort", "STMF", "SBD", "STMFClient", "STMFAPI",
+            "ProcessTestSupport",
         ], path: "Tests/FabricTests"),
         // Tests that need real HBAs; they skip themselves where there are none.
         .testTarget(name: "HardwareTests", dependencies: ["STMF"], path: "HardwareTests"),

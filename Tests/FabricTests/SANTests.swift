@@ -1,0 +1,130 @@
+import Foundation
+import ProcessTestSupport
+import Testing
+
+/// The emulated SAN end to end, with real processes: fcfabric, stmfd and the CLIs.
+@Suite("Emulated SAN (processes)", .serialized)
+struct SANTests {
+    @Test func maskingDiscoveryAndRemotePorts() throws {
+        let san = try SAN()
+        try san.provision()
+        let seen = try san.discover(as: SAN.host)
+        #expect(seen.count == 1)
+        #expect(seen.first?["portName"] as? String == "wwn." + SAN.target)
+        let luns = seen.first?["luns"] as? [[String: Any]] ?? []
+        #expect(luns.count == 1)
+        #expect(luns.first?["lun"] as? Int == 0)
+        #expect(luns.first?["sizeBytes"] as? Int == 16 << 20)
+        #expect(luns.first?["vendor"] as? String == "STMF")
+
+        // Outside the host group: the target is visible, no LUN is, and LUN 0 cannot be reached.
+        let stranger = try san.discover(as: SAN.stranger)
+        #expect(stranger.count == 1)
+        let strangerLUNs = stranger.first?["luns"] as? [[String: Any]]
+        #expect(strangerLUNs?.isEmpty == true)
+        let denied = try san.run("fcinit", ["read-capacity", "--target", "wwn." + SAN.target, "--lun", "0"], wwpn: SAN.stranger)
+        #expect(denied.status == 1)
+        #expect(denied.err.uppercased().contains("NOT SUPPORTED"), "\(denied.err)")
+        let read = try san.run("fcinit", ["read", "--target", "wwn." + SAN.target, "--lun", "0", "--lba", "0", "--blocks", "1"],
+                               wwpn: SAN.stranger)
+        #expect(read.status == 1)
+
+        // While an initiator is logged in, stmfd shows its session and remote port.
+        let inside = try san.ok("fcinit", ["exec", "--target", "wwn." + SAN.target, "--lun", "0", "--", "sh", "-c",
+                                           "fcinfo remote-port -p \(SAN.target) && stmfadm list-target -v"],
+                                wwpn: SAN.host, extra: ["PATH": productsDirectory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")])
+        #expect(inside.out.contains("Remote Port WWN: \(SAN.host.lowercased())"), "\(inside.out)")
+        #expect(inside.out.contains("SCSI Initiator: yes"))
+        #expect(inside.out.contains("Initiator: wwn.\(SAN.host)"), "\(inside.out)")
+        let hba = try san.ok("fcinfo", ["hba-port"])
+        #expect(hba.out.contains("HBA Port WWN: \(SAN.target.lowercased())"))
+        #expect(hba.out.contains("State: online"))
+    }
+
+    @Test func zoningHidesPorts() throws {
+        let san = try SAN(zones: "prod: \(SAN.target) \(SAN.host)\n# the stranger is in no zone with the target\nother: \(SAN.stranger) \(SAN.host2)\n")
+        try san.provision(members: [SAN.host, SAN.stranger])
+        #expect(try san.discover(as: SAN.host).count == 1)
+        #expect(try san.discover(as: SAN.stranger).isEmpty)      // in the host group, but zoned away
+        let r = try san.run("fcinit", ["tur", "--target", "wwn." + SAN.target, "--lun", "0"], wwpn: SAN.stranger)
+        #expect(r.status == 1)
+    }
+
+    @Test func dataWrittenByOneInitiatorReadsBackThroughAnother() throws {
+        let san = try SAN()
+        try san.provision()
+        var pattern = [UInt8](repeating: 0, count: 256 * 512)
+        for i in pattern.indices { pattern[i] = UInt8.random(in: 0...255) }
+        let input = san.dir + "/in.bin", output = san.dir + "/out.bin"
+        try Data(pattern).write(to: URL(fileURLWithPath: input))
+        try san.ok("fcinit", ["write", "--target", "wwn." + SAN.target, "--lun", "0", "--lba", "1000", "--input", input],
+                   wwpn: SAN.host)
+        try san.ok("fcinit", ["read", "--target", "wwn." + SAN.target, "--lun", "0", "--lba", "1000", "--blocks", "256",
+                              "--output", output], wwpn: SAN.host2)
+        let same = try Data(contentsOf: URL(fileURLWithPath: output)) == Data(pattern)
+        #expect(same)
+        // And the LU survives a stmfd restart: the port comes back and the data is there.
+        san.stopDaemon()
+        try san.startDaemon()
+        try san.ok("fcinit", ["read", "--target", "wwn." + SAN.target, "--lun", "0", "--lba", "1000", "--blocks", "256",
+                              "--output", output], wwpn: SAN.host)
+        let sameAfterRestart = try Data(contentsOf: URL(fileURLWithPath: output)) == Data(pattern)
+        #expect(sameAfterRestart)
+    }
+
+    @Test func sg3UtilsAndFioThroughExec() throws {
+        let san = try SAN()
+        try san.provision()
+        func exec(_ script: String) throws -> ProcessResult {
+            try san.ok("fcinit", ["exec", "--target", "wwn." + SAN.target, "--lun", "0", "--", "sh", "-c", script], wwpn: SAN.host)
+        }
+        let inq = try exec("sg_inq \"$FCINIT_DEVICE\"")
+        #expect(inq.out.contains("Vendor identification: STMF"))
+        #expect(try exec("sg_readcap -l \"$FCINIT_DEVICE\"").out.contains("Last LBA=32767"))
+        #expect(try exec("sg_luns \"$FCINIT_DEVICE\"").out.contains("Lun list length = 8"))
+        try exec("sg_turs \"$FCINIT_DEVICE\"")
+        #expect(try exec("sg_vpd -p di \"$FCINIT_DEVICE\"").out.contains("0x6"))
+        let dd = try exec("head -c 1048576 /dev/urandom > \(san.dir)/p && sg_dd if=\(san.dir)/p of=\"$FCINIT_DEVICE\" bs=512 count=2048 seek=64"
+                          + " && sg_dd if=\"$FCINIT_DEVICE\" of=\(san.dir)/q bs=512 count=2048 skip=64 && cmp \(san.dir)/p \(san.dir)/q && echo SAME")
+        #expect(dd.out.contains("SAME"))
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/fio") {
+            let fio = try exec("fio --name=v --filename=\"$FCINIT_DEVICE\" --ioengine=sg --rw=randrw --bs=4k --iodepth=8 --size=4m"
+                               + " --verify=crc32c --do_verify=1 --output-format=terse --minimal")
+            #expect(!fio.out.isEmpty)
+        }
+    }
+
+    @Test func capturePassesTshark() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tshark") else { return }
+        let san = try SAN()
+        try san.provision()
+        _ = try san.discover(as: SAN.host)
+        try san.ok("fcinit", ["write", "--target", "wwn." + SAN.target, "--lun", "0", "--lba", "8", "--pattern", "165",
+                              "--blocks", "16"], wwpn: SAN.host)
+        try san.ok("fcinit", ["read", "--target", "wwn." + SAN.target, "--lun", "0", "--lba", "8", "--blocks", "16",
+                              "--output", san.dir + "/r"], wwpn: SAN.host)
+        san.stopDaemon()
+        san.stopFabric()
+        let errors = try runTool("/usr/bin/tshark", ["-r", san.pcapPath, "-o", "fc.max_frame_size:2048", "-Y",
+                                                    "_ws.malformed || _ws.expert.severity >= 0x00600000 || fc.crc.status==0",
+                                                    "-T", "fields", "-e", "frame.number"])
+        #expect(errors.status == 0, "\(errors.err)")
+        #expect(errors.out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "frames with errors: \(errors.out)")
+        let els = try runTool("/usr/bin/tshark", ["-r", san.pcapPath, "-Y", "fcels", "-T", "fields", "-e", "fcels.opcode"])
+        let ops = Set(els.out.split(separator: "\n").map { String($0) })
+        for op in ["0x04", "0x03", "0x20", "0x62", "0x02", "0x61"] {   // FLOGI PLOGI PRLI SCR LS_ACC RSCN
+            #expect(ops.contains(op), "ELS opcodes seen: \(ops.sorted())")
+        }
+        let ns = try runTool("/usr/bin/tshark", ["-r", san.pcapPath, "-Y", "fcdns", "-T", "fields", "-e", "fcdns.opcode"])
+        let nsOps = Set(ns.out.split(separator: "\n").map { String($0) })
+        for op in ["0x0217", "0x021f", "0x0171"] {                      // RFT_ID RFF_ID GID_FT
+            #expect(nsOps.contains(op), "name server opcodes seen: \(nsOps.sorted())")
+        }
+        let scsi = try runTool("/usr/bin/tshark", ["-r", san.pcapPath, "-Y", "fcp", "-T", "fields", "-e", "scsi.spc.opcode",
+                                                   "-e", "scsi_sbc.opcode", "-e", "fcp.status"])
+        #expect(scsi.out.contains("0xa0"), "REPORT LUNS")
+        #expect(scsi.out.contains("0x12"), "INQUIRY")
+        #expect(scsi.out.contains("0x2a") || scsi.out.contains("0x8a"), "WRITE")
+        #expect(scsi.out.contains("0x28") || scsi.out.contains("0x88"), "READ")
+    }
+}
