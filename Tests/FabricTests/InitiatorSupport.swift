@@ -4,6 +4,8 @@ import FCLink
 import FCPort
 import Foundation
 import STMF
+import SBD
+import FCTarget
 import Testing
 
 extension TestFabric {
@@ -100,5 +102,41 @@ final class ScriptedTarget: @unchecked Sendable {
                         responderExchangeID: 0x0042)
         d.parameter = offset
         port.send(FCFrame(header: d, payload: bytes))
+    }
+}
+
+/// A fabric with an emulated target port in front of STMF and one RAM-backed SBD LU at LUN 0,
+/// viewed by every host.
+final class TargetRig: @unchecked Sendable {
+    static let targetName = WWN(0x5000_0000_0000_0F01)
+    let fab: TestFabric
+    let stmf = STMF()
+    let port: EmulatedTargetPort
+    let lu: SBDLogicalUnit
+    static let blockSize = 512
+    static let size: UInt64 = 64 << 20
+
+    init() async throws {
+        fab = try TestFabric()
+        port = EmulatedTargetPort(stmf: stmf, portName: Self.targetName, fabricPath: fab.socket)
+        try port.register()
+        var p = SBDProperties()
+        p.size = Self.size
+        p.blockSize = UInt32(Self.blockSize)
+        p.guid = "600144F0C0FFEE00000000000000F001"
+        p.serial = "FCINIT-TEST"
+        lu = try SBDLogicalUnit.create(properties: p, backing: .ram)
+        try stmf.registerLogicalUnit(lu)
+        try await stmf.setLogicalUnitState(lu.guid, online: true)
+        let guid = lu.guid
+        try stmf.updateViews { (v: inout ViewConfiguration) throws(ViewError) in
+            try v.addViewEntry(lu: guid, lun: 0)
+        }
+        try await stmf.setTargetPortState(port.name, online: true)
+        #expect(await eventually { self.port.status.portID != nil })
+    }
+
+    func shutdown() async {
+        try? await stmf.setTargetPortState(port.name, online: false)
     }
 }

@@ -194,3 +194,174 @@ struct InitiatorReflectorTests {
         await ini.stop(); await target.nport.stop()
     }
 }
+
+@Suite("FC initiator against the emulated target port, STMF and a RAM SBD LU")
+struct InitiatorTargetTests {
+    @Test func discoverInquiryAndCapacity() async throws {
+        let rig = try await TargetRig()
+        let ini = try await rig.fab.onlineInitiator()
+        let found = try await ini.discover()
+        #expect(found.count == 1)
+        let t = try #require(found.first)
+        #expect(t.portName == TargetRig.targetName)
+        #expect(t.loginError == nil && t.reportLUNsError == nil)
+        #expect(t.luns.map(\.lun) == [0])
+        let lun = try #require(t.luns.first)
+        #expect(lun.inquiry?.vendor == "STMF")
+        #expect(lun.inquiry?.product == "SBD DISK")
+        #expect(lun.inquiry?.peripheralDeviceType == 0)
+        #expect(lun.capacity?.blockSize == UInt32(TargetRig.blockSize))
+        #expect(lun.capacity?.bytes == TargetRig.size)
+
+        // A LUN that is not mapped: INQUIRY answers with peripheral qualifier 3 (no LU).
+        let r = try await ini.executeWithRetry(.inquiry(lun: 7), target: TargetRig.targetName)
+        #expect(r.status == .good)
+        #expect(InquiryData(parsing: r.data)?.peripheralQualifier == 3)
+        // READ CAPACITY to it fails with a check condition that decodes.
+        let c = try await ini.executeWithRetry(.readCapacity16(lun: 7), target: TargetRig.targetName)
+        #expect(c.status == .checkCondition)
+        #expect(c.senseData?.key == .illegalRequest)
+        await ini.stop(); await rig.shutdown()
+    }
+
+    @Test func writeThenReadBackLargeAndRandomBlocks() async throws {
+        let rig = try await TargetRig()
+        let ini = try await rig.fab.onlineInitiator()
+        let name = TargetRig.targetName
+        let id = try await ini.login(to: name)
+        let bs = TargetRig.blockSize
+        let big = testPattern(1 << 20, seed: 42)
+        let w = try await ini.executeWithRetry(.write16(lun: 0, lba: 100, data: big, blockSize: bs), target: name)
+        #expect(w.status == .good)
+        let r = try await ini.execute(.read16(lun: 0, lba: 100, blocks: UInt32((1 << 20) / bs), blockSize: bs), target: id)
+        #expect(r.status == .good)
+        #expect(r.data == big)
+
+        // 128 random 4 KiB blocks at queue depth 16, each written once, then read back.
+        var slots = Set<UInt64>()
+        var g = SystemRandomNumberGenerator()
+        while slots.count < 128 { slots.insert(UInt64.random(in: 1024..<(TargetRig.size / 4096), using: &g)) }
+        let list = Array(slots)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for q in 0..<16 {
+                group.addTask {
+                    for slot in list[q...].enumerated().filter({ $0.offset % 16 == 0 }).map(\.element) {
+                        let data = testPattern(4096, seed: slot)
+                        let w = try await ini.execute(.write16(lun: 0, lba: slot * 8, data: data, blockSize: bs), target: id)
+                        #expect(w.status == .good)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        for slot in list {
+            let r = try await ini.execute(.read16(lun: 0, lba: slot * 8, blocks: 8, blockSize: bs), target: id)
+            #expect(r.status == .good && r.data == testPattern(4096, seed: slot), "block \(slot)")
+        }
+        await ini.stop(); await rig.shutdown()
+    }
+
+    @Test func abortOfAnInFlightCommand() async throws {
+        let rig = try await TargetRig()
+        let ini = try await rig.fab.onlineInitiator()
+        let id = try await ini.login(to: TargetRig.targetName)
+        _ = try await ini.executeWithRetry(.testUnitReady(lun: 0), target: TargetRig.targetName)   // consume the UA
+        // Every frame to or from the initiator takes 500 ms, so the command is surely in flight.
+        try rig.fab.fabric.setFaults(Faults(delayMilliseconds: 500), port: ini.portName)
+        var req = SCSIRequest.write16(lun: 0, lba: 0, data: testPattern(65536, seed: 3), blockSize: TargetRig.blockSize)
+        req.tag = 9
+        req.timeout = .seconds(30)
+        let pending = Task { () async -> Result<SCSIResult, InitiatorError> in
+            do throws(InitiatorError) { return .success(try await ini.execute(req, target: id)) } catch { return .failure(error) }
+        }
+        #expect(await eventually { ini.exchangeCount == 1 })
+        #expect(ini.abort(tag: 9))
+        let outcome = await pending.value
+        guard case .failure(.aborted) = outcome else { Issue.record("expected .aborted, got \(outcome)"); return }
+        try rig.fab.fabric.setFaults(Faults(), port: ini.portName)
+        // The target forgot the exchange (BA_ACC) and keeps serving the nexus.
+        #expect(await eventually { rig.port.status.openExchanges == 0 })
+        let r = try await ini.executeWithRetry(.testUnitReady(lun: 0), target: TargetRig.targetName)
+        #expect(r.status == .good)
+        // Task management goes through too.
+        let tmf = try await ini.taskManagement(.abortTaskSet, lun: 0, target: id)
+        #expect(tmf.responseCode == .taskManagementFunctionComplete)
+        await ini.stop(); await rig.shutdown()
+    }
+
+    /// Writes `blocks` distinct 4 KiB blocks at queue depth 8 with `executeWithRetry` while
+    /// `disturb` runs; returns which writes reported GOOD.
+    func writeUnderDisturbance(_ ini: FCInitiator, blocks: Int, timeout: Duration,
+                               disturb: @escaping @Sendable () async throws -> Void) async throws -> [UInt64: Bool] {
+        let results = Shared<[UInt64: Bool]>([:])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await disturb() }
+            for q in 0..<8 {
+                group.addTask {
+                    for slot in stride(from: UInt64(q), to: UInt64(blocks), by: 8) {
+                        var req = SCSIRequest.write16(lun: 0, lba: slot * 8, data: testPattern(4096, seed: slot &+ 1000),
+                                                      blockSize: TargetRig.blockSize)
+                        req.timeout = timeout
+                        let ok: Bool
+                        do { ok = try await ini.executeWithRetry(req, target: TargetRig.targetName, retries: 10).status == .good } catch {
+                            ok = false
+                        }
+                        results.withLock { $0[slot] = ok }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return results.current
+    }
+
+    /// Every block whose write reported GOOD reads back as written; the others read back as
+    /// either the old (zero) or the new data.
+    func verify(_ ini: FCInitiator, _ written: [UInt64: Bool]) async throws {
+        for (slot, ok) in written.sorted(by: { $0.key < $1.key }) {
+            let r = try await ini.executeWithRetry(.read16(lun: 0, lba: slot * 8, blocks: 8, blockSize: TargetRig.blockSize),
+                                                   target: TargetRig.targetName)
+            #expect(r.status == .good)
+            let expected = testPattern(4096, seed: slot &+ 1000)
+            if ok {
+                #expect(r.data == expected, "block \(slot)")
+            } else {
+                #expect(r.data == expected || r.data == [UInt8](repeating: 0, count: 4096), "block \(slot)")
+            }
+        }
+    }
+
+    @Test func frameLossDuringIO() async throws {
+        let rig = try await TargetRig()
+        let ini = try await rig.fab.onlineInitiator()
+        _ = try await ini.login(to: TargetRig.targetName)
+        try rig.fab.fabric.setFaults(Faults(lossRate: 0.01), port: nil)
+        let written = try await writeUnderDisturbance(ini, blocks: 160, timeout: .milliseconds(500)) {}
+        try rig.fab.fabric.setFaults(Faults(), port: nil)
+        #expect(written.count == 160)
+        #expect(written.values.filter { $0 }.count > 150)
+        try await verify(ini, written)
+        await ini.stop(); await rig.shutdown()
+    }
+
+    @Test func linkBounceDuringIO() async throws {
+        let rig = try await TargetRig()
+        let ini = try await rig.fab.onlineInitiator()
+        _ = try await ini.login(to: TargetRig.targetName)
+        let fabric = rig.fab.fabric, me = ini.portName
+        let written = try await writeUnderDisturbance(ini, blocks: 240, timeout: .seconds(1)) {
+            try await Task.sleep(for: .milliseconds(30))
+            try fabric.linkDown(me)
+            try await Task.sleep(for: .milliseconds(200))
+            try fabric.linkUp(me)
+            try await Task.sleep(for: .milliseconds(100))
+            try fabric.linkDown(TargetRig.targetName)
+            try await Task.sleep(for: .milliseconds(200))
+            try fabric.linkUp(TargetRig.targetName)
+        }
+        #expect(written.count == 240)
+        #expect(written.values.allSatisfy { $0 })
+        try await verify(ini, written)
+        await ini.stop(); await rig.shutdown()
+    }
+}
