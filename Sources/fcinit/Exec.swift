@@ -42,6 +42,9 @@ struct Exec: FCInitSubcommand {
             let devicePath = device ?? "/dev/sg-fcinit\(lun)"
             status = try await global.withInitiator { ini in
                 try await ini.cliLogin(wwpn)
+                // As the Linux sd probe does: TEST UNIT READY absorbs the power-on/reset unit
+                // attention of the new I_T nexus, so the program sees the device as a disk after a scan.
+                _ = try? await ini.executeWithRetry(.testUnitReady(lun: lun), target: wwpn)
                 let socketPath = NSTemporaryDirectory() + "fcinit-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
                 let server: SGBridgeServer
                 do {

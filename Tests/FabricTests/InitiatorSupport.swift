@@ -140,3 +140,37 @@ final class TargetRig: @unchecked Sendable {
         try? await stmf.setTargetPortState(port.name, online: false)
     }
 }
+
+/// The `fcinit` executable next to the test bundle (SwiftPM builds products there).
+func fcinitExecutable() -> String? {
+    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+    for _ in 0..<3 {
+        let candidate = dir.appendingPathComponent("fcinit").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        dir = dir.deletingLastPathComponent()
+    }
+    return nil
+}
+
+/// Runs a program to completion without blocking the Swift concurrency pool (the in-process
+/// fabric and target keep serving it); returns its status, stdout and stderr.
+func runProgram(_ path: String, _ args: [String], environment: [String: String]? = nil) async throws
+    -> (status: Int32, out: String, err: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    if let environment { p.environment = environment }
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    return await withCheckedContinuation { c in
+        Thread {
+            let o = out.fileHandleForReading.readDataToEndOfFile()
+            let e = err.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            c.resume(returning: (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self)))
+        }.start()
+    }
+}

@@ -365,3 +365,63 @@ struct InitiatorTargetTests {
         await ini.stop(); await rig.shutdown()
     }
 }
+
+@Suite("fcinit command line against an in-process fabric and target")
+struct FCInitCommandLineTests {
+    func fcinit() throws -> String {
+        try #require(fcinitExecutable(), "the fcinit product is not built next to the tests")
+    }
+
+    @Test func discoverInquiryReadWriteAndErrors() async throws {
+        let rig = try await TargetRig()
+        let bin = try fcinit()
+        let base = ["--fabric", rig.fab.socket, "--wwpn", "21:00:00:24:ff:fc:00:0a"]
+        let target = ["--target", "wwn." + TargetRig.targetName.hex, "--lun", "0"]
+
+        let d = try await runProgram(bin, base + ["discover"])
+        #expect(d.status == 0, "\(d.err)")
+        #expect(d.out.contains("Remote Port WWN: \(TargetRig.targetName.hex)"))
+        #expect(d.out.contains("Vendor: STMF") && d.out.contains("Product: SBD DISK"))
+        #expect(d.out.contains("64M"))
+        let j = try await runProgram(bin, base + ["discover", "--json"])
+        let json = try JSONSerialization.jsonObject(with: Data(j.out.utf8)) as? [[String: Any]]
+        #expect((json?.first?["luns"] as? [[String: Any]])?.first?["blocks"] as? Int == Int(TargetRig.size) / TargetRig.blockSize)
+
+        let w = try await runProgram(bin, base + ["write"] + target + ["--lba", "8", "--pattern", "171", "--blocks", "2"])
+        #expect(w.status == 0, "\(w.err)")
+        let r = try await runProgram(bin, base + ["read"] + target + ["--lba", "8", "--blocks", "1"])
+        #expect(r.status == 0)
+        #expect(r.out.hasPrefix("00000000: abab abab"))
+        #expect(r.out.split(separator: "\n").count == TargetRig.blockSize / 16)
+
+        let unknown = try await runProgram(bin, base + ["tur", "--target", "wwn.5000000000000BAD"])
+        #expect(unknown.status == 1)
+        #expect(unknown.err.contains("no target port wwn.5000000000000BAD"))
+        let beyond = try await runProgram(bin, base + ["read"] + target + ["--lba", String(TargetRig.size / 512)])
+        #expect(beyond.status == 1)
+        #expect(beyond.err.contains("ILLEGAL REQUEST") && beyond.err.contains("21/00"))
+        let noFabric = try await runProgram(bin, ["--fabric", rig.fab.dir + "/none.sock", "discover"])
+        #expect(noFabric.status == 1 && noFabric.err.contains("cannot reach the fabric"))
+        await rig.shutdown()
+    }
+
+    @Test func execRunsSG3UtilsAndFioThroughTheBridge() async throws {
+        let rig = try await TargetRig()
+        let bin = try fcinit()
+        let base = ["--fabric", rig.fab.socket, "--wwpn", "21:00:00:24:ff:fc:00:0b", "exec",
+                    "--target", "wwn." + TargetRig.targetName.hex, "--lun", "0", "--"]
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sg_inq") else { return }
+        let inq = try await runProgram(bin, base + ["sh", "-c", "sg_inq $FCINIT_DEVICE && sg_readcap -16 $FCINIT_DEVICE"])
+        #expect(inq.status == 0, "\(inq.err)")
+        #expect(inq.out.contains("STMF") && inq.out.contains("SBD DISK"))
+        #expect(inq.out.contains("Logical block length=512 bytes"))
+        let status = try await runProgram(bin, base + ["sh", "-c", "exit 7"])
+        #expect(status.status == 7)
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/fio") else { return }
+        let fio = try await runProgram(bin, base + ["sh", "-c",
+            "fio --name=v --filename=$FCINIT_DEVICE --ioengine=sg --rw=randwrite --bs=4k --size=2m --iodepth=8 "
+            + "--verify=crc32c --do_verify=1 --output-format=terse"])
+        #expect(fio.status == 0, "\(fio.err)\(fio.out)")
+        await rig.shutdown()
+    }
+}
