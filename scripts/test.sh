@@ -5,4 +5,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 export SWIFT_DETERMINISTIC_HASHING=1
 swift build --build-tests
-swift test --skip-build
+# Suites run one after another: the FC suites run a fabric, targets and initiators in this one
+# process on Swift's cooperative pool (two threads on a two-core machine), and the CPU-bound
+# fuzz suites or blocking process waits of other suites running beside them would starve it.
+swift test --skip-build --no-parallel
