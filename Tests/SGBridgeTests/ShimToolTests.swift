@@ -193,7 +193,7 @@ import Testing
         let started = Date()
         let r = try await f.run("sg_turs", [Self.dev], timeout: 20)
         #expect(!r.timedOut, "\(r)")
-        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(Date().timeIntervalSince(started) < 60)
         // sg3_utils reports transport errors but most tools still exit 0 (as with a kernel).
         #expect(r.stderr.contains("Host_status=0x01 [DID_NO_CONNECT]"), "\(r)")
         // The next command on a new connection fails at open: the bridge is gone.
@@ -210,7 +210,7 @@ import Testing
         let started = Date()
         let r = try await f.run("sg_raw", ["--timeout=1", Self.dev, "00", "00", "00", "00", "00", "00"], timeout: 20)
         #expect(!r.timedOut, "\(r)")
-        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(Date().timeIntervalSince(started) < 60)
         #expect(r.status != 0, "\(r)")
         #expect(r.stderr.contains("DID_TIME_OUT"), "\(r)")
     }
