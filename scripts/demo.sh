@@ -54,18 +54,17 @@ export FCINIT_WWPN=$HOST_WWPN
 fcexec() { "$BIN/fcinit" exec --target "wwn.$TARGET_WWPN" --lun 0 -- "$@"; }
 run fcexec sh -c 'sg_inq "$FCINIT_DEVICE"'
 run fcexec sh -c 'sg_readcap -l "$FCINIT_DEVICE"'
+run fcexec sh -c 'sg_luns "$FCINIT_DEVICE"; sg_vpd -p di "$FCINIT_DEVICE"'
 head -c 1048576 /dev/urandom > "$DEMO/pattern"
 run fcexec sh -c "sg_dd if=$DEMO/pattern of=\"\$FCINIT_DEVICE\" bs=512 count=2048 seek=4096"
 run fcexec sh -c "sg_dd if=\"\$FCINIT_DEVICE\" of=$DEMO/readback bs=512 count=2048 skip=4096"
 run cmp "$DEMO/pattern" "$DEMO/readback" && echo "1 MiB written and read back over FC: identical"
 
-step "what the administrator sees"
-unset FCINIT_WWPN
+step "what the administrator sees (list-target and remote-port while the demo host is logged in)"
 run "$BIN/stmfadm" list-lu -v
 run "$BIN/stmfadm" list-view -l "$GUID"
-run "$BIN/stmfadm" list-target -v
-run "$BIN/fcinfo" hba-port
-run "$BIN/fcinfo" remote-port -p "$TARGET_WWPN"
+PATH="$BIN:$PATH" run fcexec sh -c "stmfadm list-target -v; fcinfo hba-port; fcinfo remote-port -p $TARGET_WWPN"
+unset FCINIT_WWPN
 run "$BIN/fcfabric" ctl show
 
 step "done: stopping stmfd and the fabric"
