@@ -142,6 +142,13 @@ public enum BenchRunner {
         reflector.start()
         defer { Task { await reflector.stop() } }
         do { try await reflector.waitOnline() } catch { throw .fabric("relay reflector did not come online: \(error)") }
+        return try await limits(workloads, initiator: initiator, seconds: seconds, against: reflectorName)
+    }
+
+    /// Runs `workloads` against a relay reflector already on the fabric as `reflectorName`
+    /// (e.g. `fcinit reflector` in its own process, so it does not share the initiator's CPU).
+    public static func limits(_ workloads: [BenchWorkload], initiator: FCInitiator, seconds: Double,
+                              against reflectorName: WWN) async throws(InitiatorError) -> [BenchFigures] {
         let id = try await initiator.login(to: reflectorName)
         let target = BenchTarget(id: id, lun: 0, blockSize: 512, blocks: 1 << 24)
         var out: [BenchFigures] = []
@@ -158,16 +165,19 @@ public enum BenchRunner {
     /// A text table of `results`, each with its ratio to the matching `limits` figure.
     public static func format(_ results: [BenchFigures], limits: [BenchFigures] = []) -> String {
         func f(_ v: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", v) }
-        var lines: [String] = []
+        func row(_ r: BenchFigures) -> String {
+            r.workload.padding(toLength: 20, withPad: " ", startingAt: 0)
+                + f(r.iops).leftPad(10) + f(r.megabytesPerSecond, 1).leftPad(10)
+                + f(r.p50, 1).leftPad(9) + f(r.p99, 1).leftPad(9) + f(r.p999, 1).leftPad(9)
+                + String(r.errors).leftPad(8)
+        }
         let header = "workload".padding(toLength: 20, withPad: " ", startingAt: 0)
             + "      IOPS      MB/s   p50 µs   p99 µs p99.9 µs  errors"
+        var lines: [String] = []
         if !results.isEmpty {
             lines.append(header + (limits.isEmpty ? "" : "   vs limit"))
             for r in results {
-                var line = r.workload.padding(toLength: 20, withPad: " ", startingAt: 0)
-                line += f(r.iops).leftPad(10) + f(r.megabytesPerSecond, 1).leftPad(10)
-                line += f(r.p50, 1).leftPad(9) + f(r.p99, 1).leftPad(9) + f(r.p999, 1).leftPad(9)
-                line += String(r.errors).leftPad(8)
+                var line = row(r)
                 if let l = limits.first(where: { $0.workload == r.workload }), l.iops > 0 {
                     line += (f(r.iops / l.iops, 2) + "×").leftPad(11)
                 }
@@ -175,16 +185,10 @@ public enum BenchRunner {
             }
         }
         if !limits.isEmpty {
-            lines.append("")
+            if !results.isEmpty { lines.append("") }
             lines.append("raw limit (relay reflector on the same fabric, same initiator code):")
             lines.append(header)
-            for l in limits {
-                var line = l.workload.padding(toLength: 20, withPad: " ", startingAt: 0)
-                line += f(l.iops).leftPad(10) + f(l.megabytesPerSecond, 1).leftPad(10)
-                line += f(l.p50, 1).leftPad(9) + f(l.p99, 1).leftPad(9) + f(l.p999, 1).leftPad(9)
-                line += String(l.errors).leftPad(8)
-                lines.append(line)
-            }
+            lines += limits.map(row)
         }
         return lines.joined(separator: "\n")
     }

@@ -118,7 +118,7 @@ final class ExchangeTable: @unchecked Sendable {
     private func transferReady(_ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
         let xfer: TransferReady
         do throws(FCPDecodeError) { xfer = try TransferReady.decode(payload) } catch { return }
-        let plan = state.withLock { s -> (FrameHeader, [UInt8], Int, Int)? in
+        let plan = state.withLock { s -> (FrameHeader, [UInt8], Int, Int, Int)? in
             guard let ex = s.exchanges[h.originatorExchangeID], ex.target == h.source,
                   case .active = ex.phase else { return nil }
             if h.responderExchangeID != FrameHeader.unassignedExchange { ex.rxid = h.responderExchangeID }
@@ -131,21 +131,16 @@ final class ExchangeTable: @unchecked Sendable {
                                      control: [.endSequence, .sequenceInitiative], sequenceID: ex.dataSequenceID,
                                      originatorExchangeID: ex.oxid, responderExchangeID: ex.rxid)
             ex.dataSequenceID &+= 1
-            return (header, ex.dataOut, offset, length)
+            return (header, ex.dataOut, offset, length, min(FCFrame.maximumPayload, max(256, ex.maxPayload)))
         }
-        guard let (header, out, offset, length) = plan else { return }
-        let splitter = SequenceSplitter(maximumPayload: maxPayload(for: h.originatorExchangeID))
+        guard let (header, out, offset, length, maxPayload) = plan else { return }
+        let splitter = SequenceSplitter(maximumPayload: maxPayload)
         var records: [UInt8] = []
         out.withUnsafeBytes { p in
             _ = splitter.encode(header: header, data: UnsafeRawBufferPointer(rebasing: p[offset..<(offset + length)]),
                             relativeOffset: UInt32(offset), into: &records, records: true)
         }
         nport.send(records: records)
-    }
-
-    private func maxPayload(for oxid: UInt16) -> Int {
-        let n = state.withLock { $0.exchanges[oxid]?.maxPayload } ?? 2048
-        return min(FCFrame.maximumPayload, max(256, n))
     }
 
     private func response(_ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {

@@ -265,7 +265,13 @@ public final class FCInitiator: Sendable {
             do {
                 login = try await currentLogin(wwpn, staleEpoch: staleEpoch)
             } catch {
-                guard error.isRetryable, failures < retries else { throw error }
+                // The target may be away for a while (its link is down, it is not in the name
+                // server yet): keep trying, as the FC transport does until dev_loss_tmo.
+                let transient = switch error {
+                case .targetNotFound, .loginFailed: true
+                default: error.isRetryable
+                }
+                guard transient, failures < retries else { throw error }
                 failures += 1
                 await backoff(failures)
                 continue

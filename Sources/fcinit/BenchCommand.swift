@@ -26,11 +26,16 @@ struct Bench: FCInitSubcommand {
     var only: String?
     @Flag(help: "Also measure the raw limit with an in-process relay reflector.")
     var reflector = false
+    @Option(help: "Measure the raw limit against this already running relay reflector (`fcinit reflector`).")
+    var limitTarget: String?
     @Flag(help: "Print JSON.")
     var json = false
 
     func validate() throws {
-        if target == nil && !reflector { throw ValidationError("give --target, --reflector or both") }
+        if target == nil && !reflector && limitTarget == nil {
+            throw ValidationError("give --target, --reflector / --limit-target, or both")
+        }
+        if let limitTarget, WWN(limitTarget) == nil { throw ValidationError("invalid reflector name '\(limitTarget)'") }
         guard seconds > 0, sequentialDepth >= 1 else { throw ValidationError("--seconds and --sequential-depth must be positive") }
     }
 
@@ -49,6 +54,7 @@ struct Bench: FCInitSubcommand {
             var workloads = BenchWorkload.standard(sequentialDepth: sequentialDepth)
             if let only { workloads = workloads.filter { $0.name.contains(only) } }
             let (lun, seconds, reflector, quiet) = (lun, seconds, reflector, json)
+            let external = limitTarget.flatMap { WWN($0) }
             let chosen = workloads
             let (results, limits) = try await global.withInitiator { ini -> ([BenchFigures], [BenchFigures]) in
                 var results: [BenchFigures] = []
@@ -63,9 +69,15 @@ struct Bench: FCInitSubcommand {
                     }
                 }
                 var limits: [BenchFigures] = []
-                if reflector {
+                if reflector || external != nil {
                     if !quiet { FileHandle.standardError.write(Data("fcinit bench: relay reflector limit …\n".utf8)) }
-                    do { limits = try await BenchRunner.limits(chosen, initiator: ini, seconds: seconds) } catch {
+                    do {
+                        if let external {
+                            limits = try await BenchRunner.limits(chosen, initiator: ini, seconds: seconds, against: external)
+                        } else {
+                            limits = try await BenchRunner.limits(chosen, initiator: ini, seconds: seconds)
+                        }
+                    } catch {
                         throw CLIError("relay reflector: \(error)")
                     }
                 }
@@ -78,6 +90,26 @@ struct Bench: FCInitSubcommand {
             } else {
                 print(BenchRunner.format(results, limits: limits))
             }
+        }
+    }
+}
+
+struct Reflector: FCInitSubcommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a relay reflector N_Port (the fabric's raw limit for `bench --limit-target`) until killed.")
+    @OptionGroup var global: GlobalOptions
+
+    func execute() async throws {
+        try await runCLI {
+            let name = try global.portName()
+            do { try FCInitiator.checkFabric(global.fabric) } catch {
+                throw CLIError("cannot reach the fabric at \(global.fabric): \(error)")
+            }
+            let r = RelayReflector(portName: name, nodeName: try global.nodeName(), fabricPath: global.fabric)
+            r.start()
+            do { try await r.waitOnline() } catch { throw CLIError("fabric login did not complete: \(error)") }
+            FileHandle.standardError.write(Data("fcinit reflector: wwn.\(name.hex) online at \(r.nport.portID!)\n".utf8))
+            while true { try? await Task.sleep(for: .seconds(3600)) }
         }
     }
 }

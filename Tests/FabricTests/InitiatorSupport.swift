@@ -174,3 +174,12 @@ func runProgram(_ path: String, _ args: [String], environment: [String: String]?
         }.start()
     }
 }
+
+/// Starts `request` in a task whose value is its outcome (for commands a test aborts or cuts off).
+func inFlight(_ ini: FCInitiator, _ request: SCSIRequest, target: FCID) -> Task<Result<SCSIResult, InitiatorError>, Never> {
+    Task {
+        do throws(InitiatorError) { return .success(try await ini.execute(request, target: target)) } catch {
+            return .failure(error)
+        }
+    }
+}

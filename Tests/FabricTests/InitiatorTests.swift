@@ -17,11 +17,11 @@ struct InitiatorReflectorTests {
         #expect(found.first?.loginError == nil)
         let id = try #require(found.first?.portID)
 
-        let r = try await ini.execute(.read16(lun: 0, lba: 0, blocks: 2048, blockSize: 512), target: id)
+        let r = try await ini.execute(patient(.read16(lun: 0, lba: 0, blocks: 2048, blockSize: 512)), target: id)
         #expect(r.status == .good)
         #expect(r.data.count == 1 << 20)
         #expect(r.data.allSatisfy { $0 == 0x5A })
-        let w = try await ini.execute(.write16(lun: 0, lba: 0, data: testPattern(1 << 20, seed: 1), blockSize: 512), target: id)
+        let w = try await ini.execute(patient(.write16(lun: 0, lba: 0, data: testPattern(1 << 20, seed: 1), blockSize: 512)), target: id)
         #expect(w.status == .good)
 
         // Queue depth 32 of mixed 4 KiB commands.
@@ -32,7 +32,7 @@ struct InitiatorReflectorTests {
                         let req: SCSIRequest = (k + n) % 2 == 0
                             ? .read16(lun: 0, lba: UInt64(n * 8), blocks: 8, blockSize: 512)
                             : .write16(lun: 0, lba: UInt64(n * 8), data: testPattern(4096, seed: UInt64(n)), blockSize: 512)
-                        let r = try await ini.execute(req, target: id)
+                        let r = try await ini.execute(patient(req), target: id)
                         #expect(r.status == .good)
                     }
                 }
@@ -53,9 +53,7 @@ struct InitiatorReflectorTests {
         var req = SCSIRequest.read16(lun: 0, lba: 0, blocks: 8, blockSize: 512)
         req.tag = 77
         req.timeout = .seconds(60)
-        let pending = Task { () async -> Result<SCSIResult, InitiatorError> in
-            do throws(InitiatorError) { return .success(try await ini.execute(req, target: id)) } catch { return .failure(error) }
-        }
+        let pending = inFlight(ini, req, target: id)
         #expect(await eventually { reflector.counters.held == 1 })
         #expect(ini.abort(tag: 77))
         let outcome = await pending.value
@@ -139,12 +137,10 @@ struct InitiatorReflectorTests {
         let id = try #require(ini.loggedInID(name))
         var held = SCSIRequest.testUnitReady(lun: 0)
         held.timeout = .seconds(60)
-        let inFlight = Task { () async -> Result<SCSIResult, InitiatorError> in
-            do throws(InitiatorError) { return .success(try await ini.execute(held, target: id)) } catch { return .failure(error) }
-        }
+        let pending = inFlight(ini, held, target: id)
         #expect(await eventually { reflector.counters.held == 1 })
         try fab.fabric.linkDown(ini.portName)
-        guard case .failure(.linkDown) = await inFlight.value else { Issue.record("in-flight command did not fail with .linkDown"); return }
+        guard case .failure(.linkDown) = await pending.value else { Issue.record("in-flight command did not fail with .linkDown"); return }
         reflector.hold = false
         let retried = Task { try await ini.executeWithRetry(.read16(lun: 0, lba: 0, blocks: 8, blockSize: 512), target: name) }
         try await Task.sleep(for: .milliseconds(300))
@@ -195,6 +191,13 @@ struct InitiatorReflectorTests {
     }
 }
 
+/// A request that may take long (debug builds under a parallel test load): data checks are not timing checks.
+func patient(_ r: SCSIRequest) -> SCSIRequest {
+    var r = r
+    r.timeout = .seconds(30)
+    return r
+}
+
 @Suite("FC initiator against the emulated target port, STMF and a RAM SBD LU")
 struct InitiatorTargetTests {
     @Test func discoverInquiryAndCapacity() async throws {
@@ -231,9 +234,9 @@ struct InitiatorTargetTests {
         let id = try await ini.login(to: name)
         let bs = TargetRig.blockSize
         let big = testPattern(1 << 20, seed: 42)
-        let w = try await ini.executeWithRetry(.write16(lun: 0, lba: 100, data: big, blockSize: bs), target: name)
+        let w = try await ini.executeWithRetry(patient(.write16(lun: 0, lba: 100, data: big, blockSize: bs)), target: name)
         #expect(w.status == .good)
-        let r = try await ini.execute(.read16(lun: 0, lba: 100, blocks: UInt32((1 << 20) / bs), blockSize: bs), target: id)
+        let r = try await ini.execute(patient(.read16(lun: 0, lba: 100, blocks: UInt32((1 << 20) / bs), blockSize: bs)), target: id)
         #expect(r.status == .good)
         #expect(r.data == big)
 
@@ -247,7 +250,7 @@ struct InitiatorTargetTests {
                 group.addTask {
                     for slot in list[q...].enumerated().filter({ $0.offset % 16 == 0 }).map(\.element) {
                         let data = testPattern(4096, seed: slot)
-                        let w = try await ini.execute(.write16(lun: 0, lba: slot * 8, data: data, blockSize: bs), target: id)
+                        let w = try await ini.execute(patient(.write16(lun: 0, lba: slot * 8, data: data, blockSize: bs)), target: id)
                         #expect(w.status == .good)
                     }
                 }
@@ -255,7 +258,7 @@ struct InitiatorTargetTests {
             try await group.waitForAll()
         }
         for slot in list {
-            let r = try await ini.execute(.read16(lun: 0, lba: slot * 8, blocks: 8, blockSize: bs), target: id)
+            let r = try await ini.execute(patient(.read16(lun: 0, lba: slot * 8, blocks: 8, blockSize: bs)), target: id)
             #expect(r.status == .good && r.data == testPattern(4096, seed: slot), "block \(slot)")
         }
         await ini.stop(); await rig.shutdown()
@@ -271,9 +274,7 @@ struct InitiatorTargetTests {
         var req = SCSIRequest.write16(lun: 0, lba: 0, data: testPattern(65536, seed: 3), blockSize: TargetRig.blockSize)
         req.tag = 9
         req.timeout = .seconds(30)
-        let pending = Task { () async -> Result<SCSIResult, InitiatorError> in
-            do throws(InitiatorError) { return .success(try await ini.execute(req, target: id)) } catch { return .failure(error) }
-        }
+        let pending = inFlight(ini, req, target: id)
         #expect(await eventually { ini.exchangeCount == 1 })
         #expect(ini.abort(tag: 9))
         let outcome = await pending.value
@@ -294,6 +295,7 @@ struct InitiatorTargetTests {
     func writeUnderDisturbance(_ ini: FCInitiator, blocks: Int, timeout: Duration,
                                disturb: @escaping @Sendable () async throws -> Void) async throws -> [UInt64: Bool] {
         let results = Shared<[UInt64: Bool]>([:])
+        let errors = Shared<[String]>([])
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await disturb() }
             for q in 0..<8 {
@@ -304,6 +306,7 @@ struct InitiatorTargetTests {
                         req.timeout = timeout
                         let ok: Bool
                         do { ok = try await ini.executeWithRetry(req, target: TargetRig.targetName, retries: 10).status == .good } catch {
+                            errors.withLock { $0.append("block \(slot): \(error)") }
                             ok = false
                         }
                         results.withLock { $0[slot] = ok }
@@ -312,6 +315,7 @@ struct InitiatorTargetTests {
             }
             try await group.waitForAll()
         }
+        if !errors.current.isEmpty { print("writes that failed: \(errors.current)") }
         return results.current
     }
 
