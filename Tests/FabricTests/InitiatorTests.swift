@@ -424,7 +424,7 @@ struct FCInitCommandLineTests {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/fio") else { return }
         let fio = try await runProgram(bin, base + ["sh", "-c",
             "fio --name=v --filename=$FCINIT_DEVICE --ioengine=sg --rw=randwrite --bs=4k --size=2m --iodepth=8 "
-            + "--verify=crc32c --do_verify=1 --output-format=terse"])
+            + "--verify=crc32c --do_verify=1 --verify_state_save=0 --output-format=terse"])
         #expect(fio.status == 0, "\(fio.err)\(fio.out)")
         await rig.shutdown()
     }
