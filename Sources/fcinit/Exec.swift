@@ -78,7 +78,13 @@ func bridge(_ request: SGRequest, initiator: FCInitiator, target: WWN, lun: UInt
         r.readLength = request.transferLength
     }
     if r.dataLength == 0 { r.direction = .none }
-    if request.timeoutMilliseconds > 0 { r.timeout = .milliseconds(Int(request.timeoutMilliseconds)) }
+    // The program's SG_IO timeout bounds the whole command, as the SCSI midlayer's does; each FC
+    // attempt keeps the exchange timeout (2 × R_A_TOV), so a frame lost to a link bounce is
+    // aborted and retried long before the program gives up. Only a shorter SG timeout applies.
+    let exchangeTimeout = initiator.nport.timeouts.resourceAllocation * 2
+    if request.timeoutMilliseconds > 0, Duration.milliseconds(Int(request.timeoutMilliseconds)) < exchangeTimeout {
+        r.timeout = .milliseconds(Int(request.timeoutMilliseconds))
+    }
     do {
         let result = try await initiator.executeWithRetry(r, target: target, retries: retries, retryUnitAttention: false)
         return SGReply(status: result.status.rawValue, dataIn: result.data, residual: result.residualCount,

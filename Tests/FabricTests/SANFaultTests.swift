@@ -1,0 +1,111 @@
+import Foundation
+import ProcessTestSupport
+import Testing
+
+/// Faults and port control on the process-level SAN: `fcfabric ctl`, `stmfadm offline-target`,
+/// frame loss and link bounces during I/O through the real fcinit, fcfabric and stmfd.
+@Suite("Emulated SAN faults (processes)", .serialized)
+struct SANFaultTests {
+    /// Polls `fcinfo hba-port --json` until the port's link state is `state`.
+    func waitForPortState(_ san: SAN, _ state: String) throws -> Bool {
+        for _ in 0..<150 {
+            let r = try san.run("fcinfo", ["hba-port", "--json"])
+            if let ports = try? JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: Any]],
+               ports.first?["state"] as? String == state { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    @Test func controlLinkAndTargetState() throws {
+        let san = try SAN()
+        try san.provision()
+        let show = try san.ok("fcfabric", ["ctl", "show", "--json", "--socket", san.fabricSocket])
+        #expect(show.out.contains(SAN.target))
+        // Link down: the target port loses its fabric login; link up: it logs in again.
+        try san.ok("fcfabric", ["ctl", "link-down", SAN.target, "--socket", san.fabricSocket])
+        #expect(try waitForPortState(san, "link down"))
+        try san.ok("fcfabric", ["ctl", "link-up", SAN.target, "--socket", san.fabricSocket])
+        #expect(try waitForPortState(san, "online"))
+        #expect(try san.discover(as: SAN.host).count == 1)
+        // offline-target logs the port out of the fabric (initiators no longer find it).
+        try san.ok("stmfadm", ["offline-target", "wwn." + SAN.target])
+        #expect(try waitForPortState(san, "offline"))
+        #expect(try san.discover(as: SAN.host).isEmpty)
+        try san.ok("stmfadm", ["online-target", "wwn." + SAN.target])
+        #expect(try waitForPortState(san, "online"))
+        #expect(try san.discover(as: SAN.host).count == 1)
+        // Refusals: unknown port, bad rates, bad WWN.
+        #expect(try san.run("fcfabric", ["ctl", "link-down", "2100000000009999", "--socket", san.fabricSocket]).status == 1)
+        #expect(try san.run("fcfabric", ["ctl", "faults", "--loss", "2", "--socket", san.fabricSocket]).status == 1)
+        #expect(try san.run("fcadm", ["create-emulated-port", "-p", "nonsense"]).status == 1)
+        #expect(try san.run("fcadm", ["create-emulated-port", "-p", SAN.target]).status == 1)   // exists
+        // delete-emulated-port removes it for good (also across a restart).
+        try san.ok("fcadm", ["delete-emulated-port", "-p", SAN.target])
+        san.stopDaemon()
+        try san.startDaemon()
+        #expect(!(try san.ok("fcinfo", ["hba-port"]).out.contains(SAN.target.lowercased())))
+    }
+
+    @Test func frameLossAndLinkBounceDuringIOKeepData() throws {
+        let san = try SAN()
+        try san.provision()
+        var pattern = [UInt8](repeating: 0, count: 4 << 20)
+        for i in stride(from: 0, to: pattern.count, by: 8) { pattern[i] = UInt8.random(in: 0...255) }
+        let input = san.dir + "/in.bin", output = san.dir + "/out.bin"
+        try Data(pattern).write(to: URL(fileURLWithPath: input))
+        // 1% of frames lost fabric-wide during 16 KiB writes (class 3 has no frame retransmission:
+        // a command that loses a frame times out, is aborted with ABTS and retried). Every
+        // command ends — done or cleanly failed — and nothing torn or foreign is ever read back.
+        try san.ok("fcfabric", ["ctl", "faults", "--loss", "0.01", "--socket", san.fabricSocket])
+        let chunk = 32 * 512
+        var written: [Int: Bool] = [:]
+        for i in 0..<6 {
+            let piece = san.dir + "/piece\(i)"
+            try Data(pattern[(i * chunk)..<((i + 1) * chunk)]).write(to: URL(fileURLWithPath: piece))
+            let r = try san.run("fcinit", ["write", "--target", "wwn." + SAN.target, "--lun", "0", "--lba", "\(i * 32)",
+                                           "--input", piece], wwpn: SAN.host)
+            #expect(r.status == 0 || (r.status == 1 && !r.err.isEmpty), "\(r.err)")
+            written[i] = r.status == 0
+        }
+        #expect(written.values.filter { $0 }.count >= 3, "most writes should get through 1% loss with retries")
+        try san.ok("fcfabric", ["ctl", "faults", "--socket", san.fabricSocket])       // clear
+        try san.ok("fcinit", ["read", "--target", "wwn." + SAN.target, "--lun", "0", "--lba", "0", "--blocks", "192",
+                              "--output", output], wwpn: SAN.host)
+        let back = [UInt8](try Data(contentsOf: URL(fileURLWithPath: output)))
+        for i in 0..<6 {
+            let got = Array(back[(i * chunk)..<((i + 1) * chunk)])
+            let new = Array(pattern[(i * chunk)..<((i + 1) * chunk)])
+            let ok = written[i] == true ? got == new : (got == new || got == [UInt8](repeating: 0, count: chunk))
+            #expect(ok, "chunk \(i) (write \(written[i] == true ? "succeeded" : "failed")) reads back wrong")
+        }
+        // Bounce the target's link while sg_dd writes 4 MiB in 64 KiB commands in another process.
+        let writer = Process()
+        writer.executableURL = productsDirectory.appendingPathComponent("fcinit")
+        writer.arguments = ["exec", "--target", "wwn." + SAN.target, "--lun", "0", "--", "sg_dd", "if=" + input,
+                            "of=/dev/sg-fcinit0", "bs=512", "bpt=128", "count=8192", "seek=16384"]
+        writer.environment = ProcessInfo.processInfo.environment.merging(san.environment.merging(["FCINIT_WWPN": SAN.host2]) { $1 }) { $1 }
+        writer.standardOutput = FileHandle.nullDevice
+        writer.standardError = FileHandle.nullDevice
+        try writer.run()
+        usleep(400_000)
+        try san.ok("fcfabric", ["ctl", "link-down", SAN.target, "--socket", san.fabricSocket])
+        usleep(300_000)
+        try san.ok("fcfabric", ["ctl", "link-up", SAN.target, "--socket", san.fabricSocket])
+        writer.waitUntilExit()
+        #expect(writer.terminationStatus == 0)
+        let check = try san.ok("fcinit", ["exec", "--target", "wwn." + SAN.target, "--lun", "0", "--", "sh", "-c",
+                                          "sg_dd if=$FCINIT_DEVICE of=\(output) bs=512 bpt=128 count=8192 skip=16384 && cmp \(input) \(output) && echo SAME"],
+                               wwpn: SAN.host)
+        #expect(check.out.contains("SAME"))
+        // No exchange is left behind on the target.
+        var open = -1
+        for _ in 0..<100 {
+            let r = try san.ok("fcinfo", ["hba-port", "--json"])
+            open = ((try? JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: Any]])?.first?["openExchanges"] as? Int) ?? -1
+            if open == 0 { break }
+            usleep(50_000)
+        }
+        #expect(open == 0)
+    }
+}
