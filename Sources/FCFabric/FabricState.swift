@@ -80,8 +80,7 @@ struct FabricState {
     mutating func fabricLogin(_ port: SwitchPort, portName: WWN, nodeName: WWN,
                               receiveDataFieldSize: Int) -> Result<FCID, LoginRefusal> {
         guard var e = entries[port], e.linkUp else { return .failure(.linkDown) }
-        if let other = entries.values.first(where: { $0.portName == portName && $0.loggedIn && $0.port !== port }) {
-            _ = other
+        if entries.values.contains(where: { $0.portName == portName && $0.loggedIn && $0.port !== port }) {
             return .failure(.portNameInUse)
         }
         if e.loggedIn { _ = logout(port); e = entries[port]! }

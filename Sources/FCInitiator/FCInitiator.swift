@@ -229,7 +229,7 @@ public final class FCInitiator: Sendable {
         guard let remote = nport.remotePort(target), remote.fcp != nil else { throw .notLoggedIn(target) }
         let generation = table.generation
         guard let oxid = nport.allocateExchangeID() else { throw .noExchangeIDs }
-        let timeout = request.timeout ?? nport.timeouts.resourceAllocation * 2
+        let timeout = request.timeout ?? nport.exchangeTimeout
         let header = FrameHeader(routing: .fcpCommand, destination: target, source: me, type: .fcp,
                                  control: .request, originatorExchangeID: oxid)
         var frame: [UInt8] = []

@@ -17,8 +17,6 @@ public final class FrameLink: @unchecked Sendable {
     private var writerBusy = false
     private var closed = false
     private var writerStarted = false
-    /// Bytes queued but not yet written (for tests and back-pressure decisions).
-    public var queuedBytes: Int { cond.lock(); defer { cond.unlock() }; return outbox.count }
 
     public init(fd: Int32) { self.fd = fd }
 
@@ -141,11 +139,9 @@ public final class FrameLink: @unchecked Sendable {
     /// Closes the link: queued bytes are dropped, the reader sees EOF.
     public func close() {
         cond.lock()
-        let was = closed
         closed = true
         cond.broadcast()
         cond.unlock()
-        _ = was
         shutdown(fd, Int32(SHUT_RDWR))
     }
 

@@ -138,6 +138,8 @@ public final class NPort: Sendable {
     public var timeouts: (errorDetect: Duration, resourceAllocation: Duration) {
         state.withLock { ($0.errorDetectTimeout, $0.resourceAllocationTimeout) }
     }
+    /// How long an exchange this port originates may wait for its reply: 2 × R_A_TOV (FC-LS-3).
+    public var exchangeTimeout: Duration { state.withLock { $0.resourceAllocationTimeout } * 2 }
 
     // MARK: - Bring up / down
 
@@ -239,18 +241,16 @@ public final class NPort: Sendable {
 
     /// Fails pending requests and forgets every remote login.
     private func dropAll(newState: LinkState) {
-        let (pending, hadRemotes) = state.withLock { s -> ([Pending], Bool) in
+        let pending = state.withLock { s -> [Pending] in
             let p = Array(s.pending.values)
             s.pending.removeAll()
             s.inUse.removeAll()
-            let had = !s.remotes.isEmpty
             s.remotes.removeAll()
-            if case .offline = s.linkState {} else { s.linkState = newState }
-            if case .offline = newState { s.linkState = .offline }
-            return (p, had)
+            // A port taken offline stays offline; anything else moves to the new state.
+            if newState == .offline || s.linkState != .offline { s.linkState = newState }
+            return p
         }
         for p in pending { p.continuation.resume(throwing: NPortError.linkDown) }
-        _ = hadRemotes
         handlers.linkLost()
     }
 
@@ -329,7 +329,7 @@ public final class NPort: Sendable {
         guard let link = state.withLock({ $0.link }) else { throw .linkDown }
         guard let src = source ?? portID else { throw .notOnline }
         guard let oxid = allocateExchangeID() else { throw .noExchangeIDs }
-        let wait = timeout ?? state.withLock { $0.resourceAllocationTimeout } * 2
+        let wait = timeout ?? exchangeTimeout
         let header = FrameHeader(routing: routing, destination: destination, source: src, type: type,
                                  control: .request, originatorExchangeID: oxid)
         do {

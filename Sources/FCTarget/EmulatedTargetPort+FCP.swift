@@ -29,13 +29,13 @@ extension EmulatedTargetPort {
         }
         let cmd: FCPCommand
         do throws(FCPDecodeError) { cmd = try FCPCommand.decode(payload) } catch {
-            respond(h, rxID: 0xFFFF, FCPResponse(responseCode: error.responseCode), remote: entry.remote)
+            respond(h, rxID: 0xFFFF, FCPResponse(responseCode: error.responseCode))
             return
         }
         if let tmf = cmd.taskManagementFunction {
             Task {
                 let r = await entry.session.taskManagement(tmf)
-                respond(h, rxID: 0xFFFF, FCPResponse(taskManagement: r), remote: entry.remote)
+                respond(h, rxID: 0xFFFF, FCPResponse(taskManagement: r))
             }
             return
         }
@@ -53,8 +53,7 @@ extension EmulatedTargetPort {
         guard let rx else {
             // SAM-5: a new command with the tag of a live task is an overlapped command.
             let err = SCSIError(.abortedCommand, .overlappedCommandsAttempted)
-            respond(h, rxID: 0xFFFF, FCPResponse(TaskResponse(error: err, descriptorSense: false), expectedLength: dl),
-                    remote: entry.remote)
+            respond(h, rxID: 0xFFFF, FCPResponse(TaskResponse(error: err, descriptorSense: false), expectedLength: dl))
             return
         }
         if cmd.direction == .write && dl > 0 {
@@ -99,8 +98,8 @@ extension EmulatedTargetPort {
         case .more, .unknown: return
         case .complete: execute(key, h)
         case .badOffset:
-            if let remote = table.withLock({ $0.sessions[h.source]?.remote }) {
-                respond(h, rxID: h.responderExchangeID, FCPResponse(responseCode: FCPResponseCode(rawValue: 3)), remote: remote)
+            if table.withLock({ $0.sessions[h.source] != nil }) {
+                respond(h, rxID: h.responderExchangeID, FCPResponse(responseCode: FCPResponseCode(rawValue: 3)))
             }
         }
     }
@@ -145,7 +144,7 @@ extension EmulatedTargetPort {
         FCFrame(header: rh, payload: r.encoded()).encode(into: &out, record: true)
     }
 
-    private func respond(_ h: FrameHeader, rxID: UInt16, _ r: FCPResponse, remote: RemotePort) {
+    private func respond(_ h: FrameHeader, rxID: UInt16, _ r: FCPResponse) {
         var out = [UInt8]()
         appendResponse(h, rxID: rxID, r, into: &out)
         send(records: out)
@@ -177,7 +176,7 @@ extension EmulatedTargetPort {
     /// long since timed out and aborted); no response is sent for them.
     func reclaimStaleExchanges() {
         guard let port = nport.withLock({ $0 }) else { return }
-        let limit = port.timeouts.resourceAllocation * 2
+        let limit = port.exchangeTimeout
         let now = ContinuousClock.now
         table.withLock { t in
             let stale = t.exchanges.filter { $0.value.phase == .receivingData && now - $0.value.lastActivity > limit }

@@ -80,7 +80,7 @@ public final class EmulatedTargetPort: PortProvider, Sendable {
     // MARK: Status (fcinfo, list-target)
 
     public struct Status: Sendable {
-        public var linkState: String
+        public var linkState: NPort.LinkState
         public var portID: FCID?
         public var remotePorts: [RemotePort]
         public var openExchanges: Int
@@ -90,7 +90,7 @@ public final class EmulatedTargetPort: PortProvider, Sendable {
     public var status: Status {
         let port = nport.withLock { $0 }
         let t = table.withLock { ($0.exchanges.count, $0.reclaimed) }
-        return Status(linkState: port.map { "\($0.linkState)" } ?? "offline", portID: port?.portID,
+        return Status(linkState: port?.linkState ?? .offline, portID: port?.portID,
                       remotePorts: port?.remotePorts ?? [], openExchanges: t.0, reclaimedExchanges: t.1)
     }
 

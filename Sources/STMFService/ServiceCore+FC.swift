@@ -95,7 +95,11 @@ extension ServiceCore {
                            session: sessions.contains(.wwn(r.portName)))
         }
         let linkState: String
-        if st.portID != nil { linkState = "online" } else if st.linkState == "offline" { linkState = "offline" } else { linkState = "link down" }
+        switch st.linkState {
+        case .online: linkState = "online"
+        case .offline: linkState = "offline"
+        case .connecting, .linkDown, .loggingIn: linkState = "link down"
+        }
         return FCPortInfo(portWWN: port.portName.hex, nodeWWN: port.nodeName.hex, portMode: "Target",
                           portID: st.portID.map { String($0.rawValue, radix: 16) }, state: linkState,
                           targetState: stmf.targetPortState(port.name)?.rawValue ?? "Offline",

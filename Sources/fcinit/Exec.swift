@@ -81,8 +81,8 @@ func bridge(_ request: SGRequest, initiator: FCInitiator, target: WWN, lun: UInt
     // The program's SG_IO timeout bounds the whole command, as the SCSI midlayer's does; each FC
     // attempt keeps the exchange timeout (2 × R_A_TOV), so a frame lost to a link bounce is
     // aborted and retried long before the program gives up. Only a shorter SG timeout applies.
-    let exchangeTimeout = initiator.nport.timeouts.resourceAllocation * 2
-    if request.timeoutMilliseconds > 0, Duration.milliseconds(Int(request.timeoutMilliseconds)) < exchangeTimeout {
+    if request.timeoutMilliseconds > 0,
+       Duration.milliseconds(Int(request.timeoutMilliseconds)) < initiator.nport.exchangeTimeout {
         r.timeout = .milliseconds(Int(request.timeoutMilliseconds))
     }
     do {

@@ -134,10 +134,4 @@ public struct FCFrame: Hashable, Sendable {
         guard fill <= dataLength else { throw .badFill(fill) }
         return (sof, header, 28..<(28 + dataLength - fill), eof)
     }
-
-    /// The header of an encoded frame, unchecked (for routing before validation).
-    public static func peekHeader(_ bytes: UnsafeRawBufferPointer) -> FrameHeader? {
-        guard bytes.count >= 4 + FrameHeader.length, let base = bytes.baseAddress else { return nil }
-        return FrameHeader(reading: base + 4)
-    }
 }
