@@ -101,7 +101,7 @@ let package = Package(
             "FCFabric", "FCLink", "FCPort", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/fcfabric"),
         .executableTarget(name: "fcinit", dependencies: [
-            "FCInitiator", "SGBridge", "FCPort", "STMF",
+            "FCInitiator", "SGBridge", "FCPort", "FCLink", "STMF",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/fcinit"),
         // Benchmarks that print figures (never timed assertions in tests).

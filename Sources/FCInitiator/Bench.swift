@@ -118,18 +118,23 @@ public enum BenchRunner {
             return all
         }
         let elapsed = Double(nanoseconds(ContinuousClock.now - start)) / 1e9
-        var latencies = perWorker.flatMap { $0.0 }
-        let errors = perWorker.reduce(0) { $0 + $1.1 }
-        latencies.sort()
+        return figures(workload.name, latencies: perWorker.flatMap { $0.0 }, errors: perWorker.reduce(0) { $0 + $1.1 },
+                       elapsed: elapsed, bytesPerIO: ioBlocks * target.blockSize)
+    }
+
+    /// IOPS, MB/s and latency percentiles of `latencies` (nanoseconds, one per completed I/O).
+    static func figures(_ workload: String, latencies: [Int64], errors: Int, elapsed: Double, bytesPerIO: Int)
+        -> BenchFigures {
+        let latencies = latencies.sorted()
         func percentile(_ p: Double) -> Double {
             guard !latencies.isEmpty else { return 0 }
             let i = min(latencies.count - 1, Int((Double(latencies.count) * p).rounded(.up)) - 1)
             return Double(latencies[max(0, i)]) / 1000
         }
         let ios = latencies.count
-        return BenchFigures(workload: workload.name, ios: ios, errors: errors, seconds: elapsed,
+        return BenchFigures(workload: workload, ios: ios, errors: errors, seconds: elapsed,
                             iops: Double(ios) / elapsed,
-                            megabytesPerSecond: Double(ios) * Double(ioBlocks * target.blockSize) / elapsed / 1e6,
+                            megabytesPerSecond: Double(ios) * Double(bytesPerIO) / elapsed / 1e6,
                             p50: percentile(0.50), p99: percentile(0.99), p999: percentile(0.999))
     }
 
@@ -162,8 +167,9 @@ public enum BenchRunner {
         return c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000
     }
 
-    /// A text table of `results`, each with its ratio to the matching `limits` figure.
-    public static func format(_ results: [BenchFigures], limits: [BenchFigures] = []) -> String {
+    /// A text table of `results`, each with its ratio to the matching figure of every limit,
+    /// followed by each limit's own figures.
+    public static func format(_ results: [BenchFigures], limits: [BenchLimit] = []) -> String {
         func f(_ v: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", v) }
         func row(_ r: BenchFigures) -> String {
             r.workload.padding(toLength: 20, withPad: " ", startingAt: 0)
@@ -175,22 +181,61 @@ public enum BenchRunner {
             + "      IOPS      MB/s   p50 µs   p99 µs p99.9 µs  errors"
         var lines: [String] = []
         if !results.isEmpty {
-            lines.append(header + (limits.isEmpty ? "" : "   vs limit"))
+            lines.append(header + limits.map { ("vs " + $0.name).leftPad(14) }.joined())
             for r in results {
                 var line = row(r)
-                if let l = limits.first(where: { $0.workload == r.workload }), l.iops > 0 {
-                    line += (f(r.iops / l.iops, 2) + "×").leftPad(11)
+                for limit in limits {
+                    if let ratio = limit.ratio(of: r) {
+                        line += (f(ratio, 2) + "×").leftPad(14)
+                    } else {
+                        line += "-".leftPad(14)
+                    }
                 }
                 lines.append(line)
             }
         }
-        if !limits.isEmpty {
-            if !results.isEmpty { lines.append("") }
-            lines.append("raw limit (relay reflector on the same fabric, same initiator code):")
+        for limit in limits {
+            if !lines.isEmpty { lines.append("") }
+            lines.append("\(limit.name) limit: \(limit.summary)")
             lines.append(header)
-            lines += limits.map(row)
+            lines += limit.figures.map(row)
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// A limit the benchmark's figures are compared with: the same workloads run against less of
+/// the stack.
+public struct BenchLimit: Sendable, Codable, Equatable {
+    /// A short name for the ratio column ("raw", "reflector").
+    public var name: String
+    /// What was measured.
+    public var summary: String
+    public var figures: [BenchFigures]
+
+    public init(name: String, summary: String, figures: [BenchFigures]) {
+        self.name = name
+        self.summary = summary
+        self.figures = figures
+    }
+
+    /// The raw socket relay: FCP's message pattern through three processes, no FC or SCSI work.
+    public static func raw(_ figures: [BenchFigures]) -> BenchLimit {
+        BenchLimit(name: "raw", summary: "the same message pattern relayed initiator → switch → target over "
+                   + "the same Unix stream sockets by three processes, no FC or SCSI work (RawRelay)",
+                   figures: figures)
+    }
+
+    /// The relay reflector: FC framing and the initiator's FCP code, no SCSI.
+    public static func reflector(_ figures: [BenchFigures]) -> BenchLimit {
+        BenchLimit(name: "reflector", summary: "the same initiator code against a relay reflector N_Port on "
+                   + "the same fabric, FCP answered without SCSI", figures: figures)
+    }
+
+    /// `result`'s IOPS as a fraction of this limit's for the same workload.
+    public func ratio(of result: BenchFigures) -> Double? {
+        guard let l = figures.first(where: { $0.workload == result.workload }), l.iops > 0 else { return nil }
+        return result.iops / l.iops
     }
 }
 

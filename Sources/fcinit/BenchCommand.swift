@@ -1,5 +1,6 @@
 import ArgumentParser
 import FCInitiator
+import FCLink
 import FCPort
 import Foundation
 import STMF
@@ -9,9 +10,12 @@ struct Bench: FCInitSubcommand {
         abstract: "Measure IOPS, MB/s and latency against a LUN (it writes to the LU!) and the fabric's raw limit.",
         discussion: """
             Workloads: 4 KiB random read and write at queue depth 1 and 32, 1 MiB sequential read and \
-            write. With --reflector, the same workloads also run against a relay reflector N_Port \
-            started in this process on the same fabric (FCP answered without SCSI), and each figure \
-            is printed with its ratio to that limit. --reflector without --target measures the limit only.
+            write. In the same run the same workloads measure the raw limit of the topology: FCP's \
+            message pattern relayed initiator → switch → target by three processes over the same kind \
+            of Unix sockets with no FC or SCSI work (--no-raw-limit skips it). With --reflector they \
+            also run against a relay reflector N_Port started in this process on the same fabric (FC \
+            framing and the initiator's code, no SCSI). Each figure is printed with its ratio to each \
+            limit. Without --target only the limits are measured.
             """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "Target port name (wwn.XXXXXXXXXXXXXXXX).")
@@ -24,7 +28,9 @@ struct Bench: FCInitSubcommand {
     var sequentialDepth: Int = 1
     @Option(help: "Run only workloads whose name contains this text (e.g. randread, qd32).")
     var only: String?
-    @Flag(help: "Also measure the raw limit with an in-process relay reflector.")
+    @Flag(inversion: .prefixedNo, help: "Measure the raw socket relay limit (three processes, no FC or SCSI work).")
+    var rawLimit = true
+    @Flag(help: "Also measure the limit with an in-process relay reflector.")
     var reflector = false
     @Option(help: "Measure the raw limit against this already running relay reflector (`fcinit reflector`).")
     var limitTarget: String?
@@ -32,8 +38,8 @@ struct Bench: FCInitSubcommand {
     var json = false
 
     func validate() throws {
-        if target == nil && !reflector && limitTarget == nil {
-            throw ValidationError("give --target, --reflector / --limit-target, or both")
+        if target == nil && !rawLimit && !reflector && limitTarget == nil {
+            throw ValidationError("give --target, a limit to measure, or both")
         }
         if let limitTarget, WWN(limitTarget) == nil { throw ValidationError("invalid reflector name '\(limitTarget)'") }
         guard seconds > 0, sequentialDepth >= 1 else { throw ValidationError("--seconds and --sequential-depth must be positive") }
@@ -41,8 +47,9 @@ struct Bench: FCInitSubcommand {
 
     struct Report: Codable {
         var results: [BenchFigures]
-        var limits: [BenchFigures]
-        var ratios: [String: Double]
+        var limits: [BenchLimit]
+        /// Limit name → workload → ratio of the result's IOPS to the limit's.
+        var ratios: [String: [String: Double]]
     }
 
     func execute() async throws {
@@ -56,7 +63,17 @@ struct Bench: FCInitSubcommand {
             let (lun, seconds, reflector, quiet) = (lun, seconds, reflector, json)
             let external = limitTarget.flatMap { WWN($0) }
             let chosen = workloads
-            let (results, limits) = try await global.withInitiator { ini -> ([BenchFigures], [BenchFigures]) in
+            if wwpn == nil && !reflector && external == nil {
+                // Only the raw limit: no fabric needed.
+                let figures = try await RawRelay.limits(chosen, seconds: seconds, executable: selfExecutable())
+                if json {
+                    try printJSON(Report(results: [], limits: [.raw(figures)], ratios: [:]))
+                } else {
+                    print(BenchRunner.format([], limits: [.raw(figures)]))
+                }
+                return
+            }
+            let (results, reflectorFigures) = try await global.withInitiator { ini -> ([BenchFigures], [BenchFigures]) in
                 var results: [BenchFigures] = []
                 if let wwpn {
                     try await ini.cliLogin(wwpn)
@@ -83,9 +100,21 @@ struct Bench: FCInitSubcommand {
                 }
                 return (results, limits)
             }
+            var limits: [BenchLimit] = []
+            if rawLimit {
+                if !quiet { FileHandle.standardError.write(Data("fcinit bench: raw socket relay limit …\n".utf8)) }
+                do {
+                    limits.append(.raw(try await RawRelay.limits(chosen, seconds: seconds, executable: selfExecutable())))
+                } catch {
+                    throw CLIError("raw socket relay: \(error)")
+                }
+            }
+            if !reflectorFigures.isEmpty { limits.append(.reflector(reflectorFigures)) }
             if json {
-                var ratios: [String: Double] = [:]
-                for r in results { if let l = limits.first(where: { $0.workload == r.workload }), l.iops > 0 { ratios[r.workload] = r.iops / l.iops } }
+                var ratios: [String: [String: Double]] = [:]
+                for l in limits {
+                    for r in results { if let ratio = l.ratio(of: r) { ratios[l.name, default: [:]][r.workload] = ratio } }
+                }
                 try printJSON(Report(results: results, limits: limits, ratios: ratios))
             } else {
                 print(BenchRunner.format(results, limits: limits))
@@ -110,6 +139,56 @@ struct Reflector: FCInitSubcommand {
             do { try await r.waitOnline() } catch { throw CLIError("fabric login did not complete: \(error)") }
             FileHandle.standardError.write(Data("fcinit reflector: wwn.\(name.hex) online at \(r.nport.portID!)\n".utf8))
             while true { try? await Task.sleep(for: .seconds(3600)) }
+        }
+    }
+}
+
+/// This program's own path, to start its helper processes.
+func selfExecutable() -> String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+}
+
+struct RawRelayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "raw-relay",
+        abstract: "Run the switch or target process of bench's raw socket relay limit.",
+        discussion: """
+            Started by `fcinit bench`; it exits when its standard input reaches end of file (the \
+            benchmark ended). `target` answers FCP's message pattern with no FC or SCSI work; `switch` \
+            relays each connection to the target.
+            """,
+        shouldDisplay: false)
+    enum Role: String, ExpressibleByArgument { case `switch`, target }
+    @Argument(help: "switch or target.")
+    var role: Role
+    @Option(help: "The socket to listen on.")
+    var listen: String
+    @Option(help: "The target's socket (switch only).")
+    var to: String?
+
+    func validate() throws {
+        if role == .switch && to == nil { throw ValidationError("the switch needs --to TARGET-SOCKET") }
+    }
+
+    func run() throws {
+        let listener: Int32
+        do { listener = try UnixSocket.listen(listen, mode: 0o600) } catch {
+            throw ValidationError("cannot listen at \(listen): \(error)")
+        }
+        // The lifeline: end of file on standard input ends the process.
+        Thread.detachNewThread {
+            var byte: UInt8 = 0
+            while true {
+                let n = read(0, &byte, 1)
+                if n > 0 || (n < 0 && errno == EINTR) { continue }
+                break
+            }
+            unlink(listen)
+            Glibc.exit(0)
+        }
+        switch role {
+        case .switch: RawRelay.runSwitch(listener: listener, targetPath: to!)
+        case .target: RawRelay.runTarget(listener: listener)
         }
     }
 }

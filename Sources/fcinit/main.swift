@@ -27,7 +27,7 @@ struct FCInit: ParsableCommand {
             The port name comes from --wwpn, else $FCINIT_WWPN, else \(FCInitiator.defaultPortName.colonSeparated).
             """,
         subcommands: [Discover.self, Inquiry.self, ReadCapacity.self, TestUnitReady.self, Read.self, Write.self,
-                      Exec.self, Bench.self, Reflector.self])
+                      Exec.self, Bench.self, Reflector.self, RawRelayCommand.self])
 }
 
 /// `fcinit --fabric P SUB …` → `fcinit SUB --fabric P …`: the global options may come before

@@ -82,7 +82,7 @@ struct SANTests {
         #expect(inq.out.contains("Vendor identification: STMF"))
         #expect(try exec("sg_readcap -l \"$FCINIT_DEVICE\"").out.contains("Last LBA=32767"))
         #expect(try exec("sg_luns \"$FCINIT_DEVICE\"").out.contains("Lun list length = 8"))
-        try exec("sg_turs \"$FCINIT_DEVICE\"")
+        _ = try exec("sg_turs \"$FCINIT_DEVICE\"")
         #expect(try exec("sg_vpd -p di \"$FCINIT_DEVICE\"").out.contains("0x6"))
         let dd = try exec("head -c 1048576 /dev/urandom > \(san.dir)/p && sg_dd if=\(san.dir)/p of=\"$FCINIT_DEVICE\" bs=512 count=2048 seek=64"
                           + " && sg_dd if=\"$FCINIT_DEVICE\" of=\(san.dir)/q bs=512 count=2048 skip=64 && cmp \(san.dir)/p \(san.dir)/q && echo SAME")
@@ -126,5 +126,34 @@ struct SANTests {
         #expect(scsi.out.contains("0x12"), "INQUIRY")
         #expect(scsi.out.contains("0x2a") || scsi.out.contains("0x8a"), "WRITE")
         #expect(scsi.out.contains("0x28") || scsi.out.contains("0x88"), "READ")
+    }
+
+    /// `fcinit bench` runs every workload through stmfd and, in the same run, against both
+    /// limits (the raw socket relay processes and the relay reflector), with a ratio for each.
+    @Test func benchMeasuresWorkloadsAndTheirLimits() throws {
+        let san = try SAN()
+        try san.provision()
+        let r = try san.ok("fcinit", ["bench", "--target", "wwn." + SAN.target, "--seconds", "0.3", "--reflector", "--json"],
+                           wwpn: SAN.host)
+        struct Figures: Decodable { var workload: String; var ios: Int; var errors: Int; var iops: Double; var p50: Double }
+        struct Limit: Decodable { var name: String; var figures: [Figures] }
+        struct Report: Decodable { var results: [Figures]; var limits: [Limit]; var ratios: [String: [String: Double]] }
+        let report = try JSONDecoder().decode(Report.self, from: Data(r.out.utf8))
+        let workloads = ["4k randread qd1", "4k randread qd32", "4k randwrite qd1", "4k randwrite qd32",
+                         "1m seqread qd1", "1m seqwrite qd1"]
+        #expect(report.results.map(\.workload) == workloads)
+        #expect(report.limits.map(\.name) == ["raw", "reflector"])
+        for f in report.results + report.limits.flatMap(\.figures) {
+            #expect(f.ios > 0 && f.errors == 0 && f.iops > 0 && f.p50 > 0, "\(f)")
+        }
+        for limit in report.limits {
+            #expect(limit.figures.map(\.workload) == workloads)
+            #expect(Set(report.ratios[limit.name]?.keys.map { $0 } ?? []) == Set(workloads))
+        }
+        // The text form names both limits and prints a ratio column for each.
+        let text = try san.ok("fcinit", ["bench", "--target", "wwn." + SAN.target, "--seconds", "0.2", "--only", "qd1"],
+                              wwpn: SAN.host)
+        #expect(text.out.contains("vs raw") && text.out.contains("raw limit:"))
+        #expect(text.out.split(separator: "\n").filter { $0.hasPrefix("4k randread qd1") }.count == 2)
     }
 }
