@@ -41,7 +41,9 @@ let package = Package(
 
         // Fibre Channel protocol: FC-2 frames, ELS, BLS, CT/name server, FCP codecs and
         // login/exchange state machines. Pure: no sockets, no threads.
-        .target(name: "FCPort", dependencies: ["STMF"], path: "Sources/FCPort"),
+        .target(name: "FCPort", dependencies: ["STMF", "CCRC32"], path: "Sources/FCPort"),
+        // The frame CRC-32, folded with carry-less multiplication where the CPU allows.
+        .target(name: "CCRC32", path: "CModules/CCRC32", cSettings: [.unsafeFlags(["-O2"])]),
 
         // The emulated link: FC frames over a Unix stream socket (ports <-> fcfabric).
         .target(name: "FCLink", dependencies: ["FCPort"], path: "Sources/FCLink"),

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SWIFT_DETERMINISTIC_HASHING=1
-for p in fcfabric stmfd stmfadm sbdadm fcadm fcinit; do swift build -c release --product "$p" >/dev/null; done
+for p in fcfabric stmfd stmfadm sbdadm fcadm fcinit; do swift build -c release --product "$p" >/dev/null 2>&1 || swift build -c release --product "$p"; done
 BIN=$(swift build -c release --show-bin-path)
 
 DIR=$(mktemp -d /tmp/stmf-bench.XXXXXX)

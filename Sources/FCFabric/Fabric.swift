@@ -56,7 +56,10 @@ public final class Fabric: Sendable {
         port.index = index
         link.start(onRecord: { [self] record, bytes in
             receive(record, bytes: bytes, from: port)
-        }, onBatchEnd: { [self] in pcap?.flush() }, onClose: { [self] error in
+        }, onBatchEnd: { [self] in
+            port.flushForwarded()
+            pcap?.flush()
+        }, onClose: { [self] error in
             if let error { logger.warning("port \(index) link violation: \(error)") }
             detach(port)
         })
@@ -91,7 +94,12 @@ public final class Fabric: Sendable {
         }
         let route = state.withLock { s in s.route(header, from: port) }
         guard case .forward(let destination, let faults) = route else { return }
-        deliver(bytes, to: destination, faults: faults)
+        if faults.isNone {
+            port.forward(bytes, to: destination)
+        } else {
+            port.flushForwarded()
+            deliver(bytes, to: destination, faults: faults)
+        }
     }
 
     /// Sends a frame record to `destination` after fault injection.
@@ -202,6 +210,33 @@ final class SwitchPort: @unchecked Sendable, Hashable {
     /// Set once at attach, before the reader starts.
     var index = 0
     init(link: FrameLink) { self.link = link }
+
+    // Frames this port sent that are routed to the same destination and lie next to each other
+    // in the link's read buffer go out in one write, as a switch forwards a burst. Touched only
+    // by this port's reader thread; flushed before the buffer is reused (`onBatchEnd`), before
+    // a frame to another destination and before a frame that faults delay, drop or corrupt.
+    private var forwardDestination: SwitchPort?
+    private var forwardStart: UnsafeRawPointer?
+    private var forwardCount = 0
+
+    func forward(_ record: UnsafeRawBufferPointer, to destination: SwitchPort) {
+        if forwardDestination === destination, let start = forwardStart, start + forwardCount == record.baseAddress {
+            forwardCount += record.count
+            return
+        }
+        flushForwarded()
+        forwardDestination = destination
+        forwardStart = record.baseAddress
+        forwardCount = record.count
+    }
+
+    func flushForwarded() {
+        guard let destination = forwardDestination, let start = forwardStart else { return }
+        destination.link.send(records: UnsafeRawBufferPointer(start: start, count: forwardCount))
+        forwardDestination = nil
+        forwardStart = nil
+        forwardCount = 0
+    }
     static func == (a: SwitchPort, b: SwitchPort) -> Bool { a === b }
     func hash(into h: inout Hasher) { h.combine(ObjectIdentifier(self)) }
 }

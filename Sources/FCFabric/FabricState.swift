@@ -125,23 +125,33 @@ struct FabricState {
 
     // MARK: routing
 
+    /// Counts the frame and decides where it goes. This runs for every frame, so entries are
+    /// read and updated in place (`inPlace` on the dictionary's storage), never copied.
     mutating func route(_ h: FrameHeader, from port: SwitchPort) -> Route {
-        guard var src = entries[port] else { return .drop }
-        src.counters.framesIn += 1
-        defer { entries[port] = src }
-        guard src.linkUp, let sid = src.id, sid == h.source else {
-            src.counters.framesDropped += 1
+        guard let si = entries.index(forKey: port) else { return .drop }
+        let source = Self.inPlace(&entries.values[si]) { e -> (WWN, Faults)? in
+            e.counters.framesIn += 1
+            guard e.linkUp, let id = e.id, id == h.source, let name = e.portName else {
+                e.counters.framesDropped += 1
+                return nil
+            }
+            return (name, e.faults)
+        }
+        guard let (sourceName, sourceFaults) = source else { return .drop }
+        let zones = self.zones
+        guard let dport = byID[h.destination], let di = entries.index(forKey: dport),
+              let destinationFaults = Self.inPlace(&entries.values[di], { e -> Faults? in
+                  guard e.linkUp, let name = e.portName, zones.permits(sourceName, name) else { return nil }
+                  e.counters.framesOut += 1
+                  return e.faults
+              }) else {
+            Self.inPlace(&entries.values[si]) { $0.counters.framesDropped += 1 }
             return .drop
         }
-        guard let dport = byID[h.destination], var dst = entries[dport], dst.linkUp,
-              zones.permits(src.portName!, dst.portName!) else {
-            src.counters.framesDropped += 1
-            return .drop
-        }
-        dst.counters.framesOut += 1
-        entries[dport] = dst
-        return .forward(dport, dst.faults.combined(with: src.faults).combined(with: fabricFaults))
+        return .forward(dport, destinationFaults.combined(with: sourceFaults).combined(with: fabricFaults))
     }
+
+    private static func inPlace<T>(_ entry: inout Entry, _ body: (inout Entry) -> T) -> T { body(&entry) }
 
     func faults(for port: SwitchPort) -> Faults {
         (entries[port]?.faults ?? Faults()).combined(with: fabricFaults)

@@ -101,7 +101,8 @@ public final class FrameLink: @unchecked Sendable {
     }
 
     /// Starts the reader thread. `onRecord` gets each record and the record's bytes including
-    /// its length prefix (to forward unchanged); the pointers are valid only during the call.
+    /// its length prefix (to forward unchanged); the pointers stay valid until `onBatchEnd`,
+    /// which runs after the records parsed from one read (consecutive records are adjacent).
     /// `onClose` runs once when the peer closes, the stream is violated or `close()` is called.
     public func start(onRecord: @escaping @Sendable (FrameStreamRecord, UnsafeRawBufferPointer) -> Void,
                       onBatchEnd: (@Sendable () -> Void)? = nil,
@@ -119,15 +120,17 @@ public final class FrameLink: @unchecked Sendable {
                 filled += n
                 do {
                     let used = try FrameStream.parse(UnsafeRawBufferPointer(rebasing: buffer[0..<filled]), onRecord)
+                    // Before the unparsed tail moves to the front: records stay valid until here.
+                    onBatchEnd?()
                     if used > 0 && used < filled {
                         (buffer.baseAddress!).copyMemory(from: buffer.baseAddress! + used, byteCount: filled - used)
                     }
                     filled -= used
                 } catch {
+                    onBatchEnd?()
                     failure = error
                     break
                 }
-                onBatchEnd?()
             }
             self.close()
             onClose(failure)

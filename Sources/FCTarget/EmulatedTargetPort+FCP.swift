@@ -129,14 +129,29 @@ extension EmulatedTargetPort {
                 var dh = h.reply(routing: .fcpData, type: .fcp, control: [.exchangeResponder, .endSequence],
                                  responderExchangeID: x.rxID)
                 dh.sequenceID = 1
-                SequenceSplitter(maximumPayload: max(256, min(x.remote.receiveDataFieldSize, FCFrame.maximumPayload)))
-                    .encode(header: dh, data: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(dataIn.bytes)[0..<n]),
-                            into: &out, records: true)
+                let splitter = SequenceSplitter(maximumPayload: max(256, min(x.remote.receiveDataFieldSize, FCFrame.maximumPayload)))
+                let data = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(dataIn.bytes)[0..<n])
+                // A long sequence goes out in pieces as it is encoded, so the fabric and the
+                // initiator work on the first frames while the rest are built.
+                let frames = splitter.frameCount(n)
+                var first = 0
+                while first < frames {
+                    let piece = first..<min(frames, first + Self.framesPerWrite)
+                    splitter.encode(header: dh, data: data, frames: piece, into: &out, records: true)
+                    first = piece.upperBound
+                    if first < frames {
+                        send(records: out)
+                        out.removeAll(keepingCapacity: true)
+                    }
+                }
             }
             appendResponse(h, rxID: x.rxID, FCPResponse(response, expectedLength: dl), into: &out)
             send(records: out)
         }
     }
+
+    /// Data frames per socket write of a long FCP_DATA sequence (128 KiB at 2 KiB frames).
+    static let framesPerWrite = 64
 
     private func appendResponse(_ h: FrameHeader, rxID: UInt16, _ r: FCPResponse, into out: inout [UInt8]) {
         var rh = h.reply(routing: .fcpResponse, type: .fcp, responderExchangeID: rxID)

@@ -19,6 +19,33 @@ struct FrameTests {
         #expect(whole == split)
     }
 
+    /// The folding (PCLMULQDQ) path against a bit-at-a-time CRC and the table path: every
+    /// length up to 300 and random lengths, offsets and split points beyond.
+    @Test func foldedCRCMatchesBitwiseReference() {
+        func bitwise(_ p: UnsafeRawBufferPointer) -> UInt32 {
+            var c: UInt32 = 0xFFFF_FFFF
+            for b in p { c ^= UInt32(b); for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 } }
+            return ~c
+        }
+        var rng = UInt64(0x1234_5678)
+        func next() -> Int { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return Int(rng & 0x7FFF_FFFF) }
+        let data = (0..<9000).map { _ in UInt8(truncatingIfNeeded: next()) }
+        data.withUnsafeBytes { all in
+            var bad = 0
+            for i in 0..<700 {
+                let n = i < 300 ? i : next() % 8500
+                let off = next() % 64
+                let p = UnsafeRawBufferPointer(rebasing: all[off..<(off + n)])
+                let want = bitwise(p)
+                let cut = n == 0 ? 0 : next() % n
+                let pieces = CRC32.update(CRC32.update(0, UnsafeRawBufferPointer(rebasing: p[0..<cut])),
+                                          UnsafeRawBufferPointer(rebasing: p[cut...]))
+                if CRC32.update(0, p) != want || CRC32.updateWithTables(0, p) != want || pieces != want { bad += 1 }
+            }
+            #expect(bad == 0)
+        }
+    }
+
     @Test func headerLayout() {
         var bytes = [UInt8](repeating: 0, count: 24)
         bytes.withUnsafeMutableBytes { Self.header.write(to: $0.baseAddress!) }
@@ -101,6 +128,18 @@ struct FrameTests {
         #expect(frames.map { $0.header.control.contains(.sequenceInitiative) } == [false, false, true])
         #expect(frames.allSatisfy { $0.header.control.contains(.relativeOffset) })
         #expect(frames.flatMap(\.payload) == data)
+
+        // Encoded in pieces (as the target streams a long sequence), the bytes are the same.
+        let splitter = SequenceSplitter(maximumPayload: 2048)
+        #expect(splitter.frameCount(data.count) == 3 && splitter.frameCount(0) == 1)
+        for cuts in [[0..<1, 1..<3], [0..<2, 2..<3], [0..<1, 1..<2, 2..<9]] {
+            var pieces = [UInt8]()
+            let counts = data.withUnsafeBytes { d in
+                cuts.map { splitter.encode(header: h, data: d, relativeOffset: 100, frames: $0, into: &pieces, records: true) }
+            }
+            #expect(counts.reduce(0, +) == 3)
+            #expect(pieces == out, "pieces \(cuts)")
+        }
     }
 
     @Test func frameStreamViolations() {

@@ -124,7 +124,7 @@ import STMFAPI
         try d.refused(["online-target", "wwn.5000000000000009"], "target not found")
         try d.refused(["modify-lu", "-s", "512k", guid], "shrink")
         try d.refused(["import-lu", data + "/missing.img"], "missing.img")
-        FileManager.default.createFile(atPath: data + "/foreign.img", contents: Data(repeating: 0x5A, count: 1 << 20))
+        _ = FileManager.default.createFile(atPath: data + "/foreign.img", contents: Data(repeating: 0x5A, count: 1 << 20))
         try d.refused(["import-lu", data + "/foreign.img"], "foreign.img")
         // Usage errors come from the argument parser, with a non-zero status.
         let usage = try d.stmfadm(["add-view"])
@@ -138,7 +138,7 @@ import STMFAPI
         #expect(second.status == 1)
         #expect(second.err.contains("another stmfd"))
         let file = d.stateDir + "/plain-file"
-        FileManager.default.createFile(atPath: file, contents: Data())
+        _ = FileManager.default.createFile(atPath: file, contents: Data())
         let bad = try runTool("stmfd", ["--state-dir", file])
         #expect(bad.status == 1 && bad.err.contains("not a directory"))
         // CLIs without a daemon say so.

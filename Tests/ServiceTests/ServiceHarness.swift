@@ -29,7 +29,7 @@ final class DaemonHarness: @unchecked Sendable {
         if !environment.isEmpty {
             p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         p.standardOutput = log

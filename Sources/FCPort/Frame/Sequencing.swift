@@ -9,17 +9,24 @@ public struct SequenceSplitter {
         self.maximumPayload = maximumPayload & ~3
     }
 
+    /// The number of frames `encode` makes of `byteCount` bytes (at least one).
+    public func frameCount(_ byteCount: Int) -> Int { max(1, (byteCount + maximumPayload - 1) / maximumPayload) }
+
     /// Appends the encoded frames for `data`, starting at `relativeOffset` and SEQ_CNT
-    /// `header.sequenceCount`, to `out`; returns the number of frames.
+    /// `header.sequenceCount`, to `out`; returns the number of frames. With `frames`, only
+    /// those frames of the sequence are appended (a sender streaming a long sequence in
+    /// pieces); each keeps the delimiters, SEQ_CNT and offset it has in the whole sequence.
     @discardableResult
     public func encode(header: FrameHeader, data: UnsafeRawBufferPointer, relativeOffset: UInt32 = 0,
-                       into out: inout [UInt8], records: Bool = false) -> Int {
-        let count = max(1, (data.count + maximumPayload - 1) / maximumPayload)
-        out.reserveCapacity(out.count + data.count + count * (FCFrame.overhead + FrameStream.prefixLength) + 3)
+                       frames: Range<Int>? = nil, into out: inout [UInt8], records: Bool = false) -> Int {
+        let count = frameCount(data.count)
+        let range = frames.map { $0.clamped(to: 0..<count) } ?? 0..<count
+        let bytes = min(data.count, range.count * maximumPayload)
+        out.reserveCapacity(out.count + bytes + range.count * (FCFrame.overhead + FrameStream.prefixLength) + 3)
         var h = header
         let lastOnly = header.control.intersection([.endSequence, .sequenceInitiative, .lastSequence])
-        var offset = 0
-        for i in 0..<count {
+        for i in range {
+            let offset = i * maximumPayload
             let len = min(maximumPayload, data.count - offset)
             h.control = header.control.subtracting(lastOnly).union(.relativeOffset)
             if i == count - 1 { h.control.formUnion(lastOnly) }
@@ -30,8 +37,7 @@ public struct SequenceSplitter {
             FCFrame.encode(start: i == 0 ? .initiate3 : .normal3, header: h, payload: slice,
                            end: i == count - 1 && lastOnly.contains(.endSequence) ? .terminate : .normal,
                            into: &out, record: records)
-            offset += len
         }
-        return count
+        return range.count
     }
 }
