@@ -73,6 +73,13 @@ public final class NPort: Sendable {
         case linkDown
         case loggingIn
         case online(FCID)
+        /// Logged in or logging in: the link is up.
+        var isUp: Bool {
+            switch self {
+            case .online, .loggingIn: true
+            case .offline, .connecting, .linkDown: false
+            }
+        }
         public var description: String {
             switch self {
             case .offline: "offline"
@@ -117,6 +124,8 @@ public final class NPort: Sendable {
         var errorDetectTimeout: Duration = .seconds(2)
         var resourceAllocationTimeout: Duration = .seconds(10)
         var fabricReceiveSize = 2048
+        /// The link error status block RLS reports and `fcinfo hba-port -l` shows.
+        var linkErrors = LinkErrorStatusBlock()
     }
 
     public let configuration: Configuration
@@ -133,6 +142,12 @@ public final class NPort: Sendable {
     public var linkState: LinkState { state.withLock { $0.linkState } }
     public var portID: FCID? { if case .online(let id) = linkState { return id } else { return nil } }
     public var remotePorts: [RemotePort] { state.withLock { Array($0.remotes.values) }.sorted { $0.id < $1.id } }
+    /// Link errors counted since this N_Port started: link failures (the link went down, or
+    /// the fabric connection was lost, while it was up), loss of signal (the connection lost),
+    /// primitive sequence protocol errors (a record stream the port could not parse) and
+    /// invalid CRCs (frames received with a bad CRC). An emulated link has no transmission
+    /// words or synchronization to lose, so those counters stay zero.
+    public var linkErrorStatus: LinkErrorStatusBlock { state.withLock { $0.linkErrors } }
     public func remotePort(_ id: FCID) -> RemotePort? { state.withLock { $0.remotes[id] } }
     /// E_D_TOV and R_A_TOV as the fabric set them at login.
     public var timeouts: (errorDetect: Duration, resourceAllocation: Duration) {
@@ -201,10 +216,15 @@ public final class NPort: Sendable {
             case .primitive(let p): primitive(p, generation: generation)
             case .frame(let bytes): receive(bytes)
             }
-        }, onClose: { [self] _ in
+        }, onClose: { [self] error in
             let again = state.withLock { s -> Bool in
                 guard s.generation == generation else { return false }
                 s.link = nil
+                if error != nil { s.linkErrors.primitiveSequenceErrors &+= 1 }
+                if s.wantOnline {
+                    s.linkErrors.lossOfSignal &+= 1
+                    if s.linkState.isUp { s.linkErrors.linkFailures &+= 1 }
+                }
                 return s.wantOnline
             }
             dropAll(newState: again ? .connecting : .offline)
@@ -235,6 +255,7 @@ public final class NPort: Sendable {
             }
             if start { Task { await fabricLogin(generation: generation) } }
         case .notOperational, .offline, .linkReset:
+            state.withLock { s in if s.linkState.isUp { s.linkErrors.linkFailures &+= 1 } }
             dropAll(newState: .linkDown)
         }
     }
@@ -428,7 +449,11 @@ public final class NPort: Sendable {
 
     private func receive(_ bytes: UnsafeRawBufferPointer) {
         let v: (StartOfFrame, FrameHeader, Range<Int>, EndOfFrame)
-        do throws(FrameError) { v = try FCFrame.validate(bytes) } catch { return }   // invalid frames are discarded
+        do throws(FrameError) { v = try FCFrame.validate(bytes) } catch {
+            // Invalid frames are discarded; a bad CRC is counted for RLS.
+            if case .badCRC = error { state.withLock { $0.linkErrors.invalidCRCs &+= 1 } }
+            return
+        }
         let h = v.1
         let payload = UnsafeRawBufferPointer(rebasing: bytes[v.2])
         switch (h.routing, h.type) {
@@ -481,7 +506,7 @@ public final class NPort: Sendable {
             reply(h, .accept(.rtv(RTVAccept(resourceAllocationTimeout: UInt32(t.resourceAllocation.milliseconds),
                                             errorDetectTimeout: UInt32(t.errorDetect.milliseconds)))))
         case .rls:
-            reply(h, .accept(.rls(LinkErrorStatusBlock())))
+            reply(h, .accept(.rls(linkErrorStatus)))
         case .adisc:
             guard known != nil else { reply(h, .reject(LSReject(.unableToPerform, .nPortLoginRequired))); return }
             reply(h, .accept(.adisc(ADISC(portName: configuration.portName, nodeName: configuration.nodeName,

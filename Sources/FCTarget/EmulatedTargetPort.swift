@@ -85,13 +85,15 @@ public final class EmulatedTargetPort: PortProvider, Sendable {
         public var remotePorts: [RemotePort]
         public var openExchanges: Int
         public var reclaimedExchanges: Int
+        public var linkErrors: LinkErrorStatusBlock
     }
 
     public var status: Status {
         let port = nport.withLock { $0 }
         let t = table.withLock { ($0.exchanges.count, $0.reclaimed) }
         return Status(linkState: port?.linkState ?? .offline, portID: port?.portID,
-                      remotePorts: port?.remotePorts ?? [], openExchanges: t.0, reclaimedExchanges: t.1)
+                      remotePorts: port?.remotePorts ?? [], openExchanges: t.0, reclaimedExchanges: t.1,
+                      linkErrors: port?.linkErrorStatus ?? LinkErrorStatusBlock())
     }
 
     // MARK: N_Port events

@@ -45,10 +45,29 @@ public struct FCPortInfo: Codable, Sendable, Equatable {
     public var fabric: String
     public var remotePorts: [RemotePortInfo]
     public var openExchanges: Int
+    /// The port's link error status block (what RLS answers).
+    public var linkErrors: FCLinkErrors
     public init(portWWN: String, nodeWWN: String, portMode: String, portID: String?, state: String, targetState: String,
-                driverName: String, fabric: String, remotePorts: [RemotePortInfo], openExchanges: Int) {
+                driverName: String, fabric: String, remotePorts: [RemotePortInfo], openExchanges: Int,
+                linkErrors: FCLinkErrors = FCLinkErrors()) {
         self.portWWN = portWWN; self.nodeWWN = nodeWWN; self.portMode = portMode; self.portID = portID
         self.state = state; self.targetState = targetState; self.driverName = driverName; self.fabric = fabric
-        self.remotePorts = remotePorts; self.openExchanges = openExchanges
+        self.remotePorts = remotePorts; self.openExchanges = openExchanges; self.linkErrors = linkErrors
+    }
+}
+
+/// An FC port's link error status block (FC-LS-3 RLS), as `fcinfo hba-port -l` shows it.
+public struct FCLinkErrors: Codable, Sendable, Equatable {
+    public var linkFailures: UInt32 = 0
+    public var lossOfSync: UInt32 = 0
+    public var lossOfSignal: UInt32 = 0
+    public var primitiveSequenceProtocolErrors: UInt32 = 0
+    public var invalidTransmissionWords: UInt32 = 0
+    public var invalidCRCs: UInt32 = 0
+    public init(linkFailures: UInt32 = 0, lossOfSync: UInt32 = 0, lossOfSignal: UInt32 = 0,
+                primitiveSequenceProtocolErrors: UInt32 = 0, invalidTransmissionWords: UInt32 = 0, invalidCRCs: UInt32 = 0) {
+        self.linkFailures = linkFailures; self.lossOfSync = lossOfSync; self.lossOfSignal = lossOfSignal
+        self.primitiveSequenceProtocolErrors = primitiveSequenceProtocolErrors
+        self.invalidTransmissionWords = invalidTransmissionWords; self.invalidCRCs = invalidCRCs
     }
 }

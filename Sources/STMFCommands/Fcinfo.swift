@@ -53,12 +53,13 @@ public struct Fcinfo: ParsableCommand {
                 print("        Node WWN: \(p.nodeWWN.lowercased())")
                 if l {
                     print("        Link Error Statistics:")
-                    print("                Link Failure Count: 0")
-                    print("                Loss of Sync Count: 0")
-                    print("                Loss of Signal Count: 0")
-                    print("                Primitive Seq Protocol Error Count: 0")
-                    print("                Invalid Tx Word Count: 0")
-                    print("                Invalid CRC Count: 0")
+                    let e = p.linkErrors
+                    print("                Link Failure Count: \(e.linkFailures)")
+                    print("                Loss of Sync Count: \(e.lossOfSync)")
+                    print("                Loss of Signal Count: \(e.lossOfSignal)")
+                    print("                Primitive Seq Protocol Error Count: \(e.primitiveSequenceProtocolErrors)")
+                    print("                Invalid Tx Word Count: \(e.invalidTransmissionWords)")
+                    print("                Invalid CRC Count: \(e.invalidCRCs)")
                 }
             }
         }

@@ -104,6 +104,12 @@ extension ServiceCore {
                           portID: st.portID.map { String($0.rawValue, radix: 16) }, state: linkState,
                           targetState: stmf.targetPortState(port.name)?.rawValue ?? "Offline",
                           driverName: "swift-stmf emulated FC", fabric: port.fabricPath,
-                          remotePorts: remotes, openExchanges: st.openExchanges)
+                          remotePorts: remotes, openExchanges: st.openExchanges,
+                          linkErrors: FCLinkErrors(linkFailures: st.linkErrors.linkFailures,
+                                                   lossOfSync: st.linkErrors.lossOfSynchronization,
+                                                   lossOfSignal: st.linkErrors.lossOfSignal,
+                                                   primitiveSequenceProtocolErrors: st.linkErrors.primitiveSequenceErrors,
+                                                   invalidTransmissionWords: st.linkErrors.invalidTransmissionWords,
+                                                   invalidCRCs: st.linkErrors.invalidCRCs))
     }
 }

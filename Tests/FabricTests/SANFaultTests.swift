@@ -28,6 +28,26 @@ struct SANFaultTests {
         try san.ok("fcfabric", ["ctl", "link-up", SAN.target, "--socket", san.fabricSocket])
         #expect(try waitForPortState(san, "online"))
         #expect(try san.discover(as: SAN.host).count == 1)
+        // The port counts the bounce in its link error status (fcinfo hba-port -l, RLS).
+        func linkErrors() throws -> [String: Int] {
+            let r = try san.ok("fcinfo", ["hba-port", "--json"])
+            let ports = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: Any]]
+            return ports?.first?["linkErrors"] as? [String: Int] ?? [:]
+        }
+        #expect(try linkErrors()["linkFailures"] == 1)
+        #expect(try linkErrors()["invalidCRCs"] == 0)
+        #expect(try san.ok("fcinfo", ["hba-port", "-l"]).out.contains("Link Failure Count: 1"))
+        // Frames to the port corrupted while it logs in again: it discards them (counting each
+        // bad CRC) and retries FLOGI until the corruption stops.
+        try san.ok("fcfabric", ["ctl", "faults", "--port", SAN.target, "--corrupt", "1", "--socket", san.fabricSocket])
+        try san.ok("fcfabric", ["ctl", "link-down", SAN.target, "--socket", san.fabricSocket])
+        #expect(try waitForPortState(san, "link down"))
+        try san.ok("fcfabric", ["ctl", "link-up", SAN.target, "--socket", san.fabricSocket])
+        usleep(500_000)
+        try san.ok("fcfabric", ["ctl", "faults", "--port", SAN.target, "--socket", san.fabricSocket])
+        #expect(try waitForPortState(san, "online"))
+        let errors = try linkErrors()
+        #expect(errors["linkFailures"] == 2 && (errors["invalidCRCs"] ?? 0) >= 1, "\(errors)")
         // offline-target logs the port out of the fabric (initiators no longer find it).
         try san.ok("stmfadm", ["offline-target", "wwn." + SAN.target])
         #expect(try waitForPortState(san, "offline"))
