@@ -73,7 +73,7 @@ public enum BenchRunner {
                            seconds: Double) async -> BenchFigures {
         let ioBlocks = max(1, workload.blockBytes / target.blockSize)
         let slots = max(1, target.blocks / UInt64(ioBlocks))
-        let sequential = SequentialCursor()
+        let sequential = AtomicCounter()
         let start = ContinuousClock.now
         let deadline = start + .milliseconds(Int(seconds * 1000))
         let pattern = [UInt8](repeating: 0xA5, count: ioBlocks * target.blockSize)
@@ -243,7 +243,8 @@ extension String {
     func leftPad(_ n: Int) -> String { count >= n ? " " + self : String(repeating: " ", count: n - count) + self }
 }
 
-final class SequentialCursor: Sendable {
+/// A counter shared between threads: `next()` returns the value before its increment (0, 1, …).
+final class AtomicCounter: Sendable {
     private let value = Atomic<UInt64>(0)
     func next() -> UInt64 { value.wrappingAdd(1, ordering: .relaxed).oldValue }
 }

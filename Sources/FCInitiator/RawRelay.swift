@@ -204,7 +204,7 @@ public enum RawRelay {
     public static func runSwitch(listener: Int32, targetPath: String) {
         while let a = UnixSocket.accept(listener) {
             guard let t = try? UnixSocket.connect(targetPath) else { close(a); continue }
-            let done = ManagedCounter()
+            let finished = AtomicCounter()
             for (from, to) in [(a, t), (t, a)] {
                 Thread.detachNewThread {
                     var reader = Reader(fd: from)
@@ -212,7 +212,7 @@ public enum RawRelay {
                         if !UnixSocket.writeAll(to, run) { break }
                     }
                     shutdown(to, Int32(SHUT_WR))
-                    if done.increment() == 2 { close(a); close(t) }
+                    if finished.next() == 1 { close(a); close(t) }   // the second direction to end
                 }
             }
         }
@@ -290,7 +290,8 @@ public enum RawRelay {
         while outstanding > 0, let run = reader.receive() {
             var ok = true
             forEachMessage(run) { h, _ in
-                guard ok, Int(h.tag) < depth else { errors += 1; return }
+                guard ok else { return }
+                guard Int(h.tag) < depth else { errors += 1; return }
                 let tag = Int(h.tag)
                 switch Kind(rawValue: h.kind) {
                 case .data:
@@ -414,11 +415,4 @@ public enum RawRelay {
             }
         }
     }
-}
-
-/// Counts the relay's finished directions, so the last one closes both sockets.
-final class ManagedCounter: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLock()
-    func increment() -> Int { lock.withLock { value += 1; return value } }
 }

@@ -32,7 +32,7 @@ struct Bench: FCInitSubcommand {
     var rawLimit = true
     @Flag(help: "Also measure the limit with an in-process relay reflector.")
     var reflector = false
-    @Option(help: "Measure the raw limit against this already running relay reflector (`fcinit reflector`).")
+    @Option(help: "Measure the reflector limit against this already running relay reflector (`fcinit reflector`).")
     var limitTarget: String?
     @Flag(help: "Print JSON.")
     var json = false
@@ -63,17 +63,10 @@ struct Bench: FCInitSubcommand {
             let (lun, seconds, reflector, quiet) = (lun, seconds, reflector, json)
             let external = limitTarget.flatMap { WWN($0) }
             let chosen = workloads
-            if wwpn == nil && !reflector && external == nil {
-                // Only the raw limit: no fabric needed.
-                let figures = try await RawRelay.limits(chosen, seconds: seconds, executable: selfExecutable())
-                if json {
-                    try printJSON(Report(results: [], limits: [.raw(figures)], ratios: [:]))
-                } else {
-                    print(BenchRunner.format([], limits: [.raw(figures)]))
-                }
-                return
-            }
-            let (results, reflectorFigures) = try await global.withInitiator { ini -> ([BenchFigures], [BenchFigures]) in
+            // Only the raw limit needs no fabric.
+            let needsFabric = wwpn != nil || reflector || external != nil
+            let (results, reflectorFigures) = !needsFabric ? ([], []) : try await global.withInitiator {
+                ini -> ([BenchFigures], [BenchFigures]) in
                 var results: [BenchFigures] = []
                 if let wwpn {
                     try await ini.cliLogin(wwpn)
