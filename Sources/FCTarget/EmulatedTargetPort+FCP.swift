@@ -40,28 +40,43 @@ extension EmulatedTargetPort {
             return
         }
         let dl = Int(cmd.dataLength)
-        let rx = table.withLock { t -> UInt16? in
-            guard t.exchanges[key] == nil else { return nil }
+        // Before any data moves or any buffer exists: STMF's and the LU's checks. A command that
+        // is going to fail ends here with its status, sense and residual (no XFER_RDY), and
+        // the buffer is sized by what the CDB calls for, never by FCP_DL alone.
+        let cdb = CDB(cmd.cdb)
+        let preparation = entry.session.prepare(lun: cmd.lun, cdb: cdb, attribute: cmd.taskAttribute.taskAttribute)
+        let size = preparation.allocation(expected: dl)
+        enum Admission { case proceed(UInt16), overlapped, refused(TaskResponse) }
+        let admission = table.withLock { t -> Admission in
+            guard t.exchanges[key] == nil else { return .overlapped }
+            if case let .respond(r) = preparation { return .refused(r) }
             let rx = t.allocateRX()
-            let wantsData = cmd.direction == .write && dl > 0
+            let wantsData = cmd.direction == .write && size > 0
             t.exchanges[key] = Exchange(rxID: rx, phase: wantsData ? .receivingData : .executing, command: cmd,
                                         session: entry.session, remote: entry.remote,
-                                        dataOut: wantsData ? IOBuffer(capacity: dl) : nil,
+                                        dataOut: wantsData ? IOBuffer(capacity: size) : nil, dataLength: size,
                                         lastActivity: .now)
-            return rx
+            return .proceed(rx)
         }
-        guard let rx else {
+        let rx: UInt16
+        switch admission {
+        case .overlapped:
             // SAM-5: a new command with the tag of a live task is an overlapped command.
             let err = SCSIError(.abortedCommand, .overlappedCommandsAttempted)
             respond(h, rxID: 0xFFFF, FCPResponse(TaskResponse(error: err, descriptorSense: false), expectedLength: dl))
             return
+        case let .refused(r):
+            respond(h, rxID: 0xFFFF, FCPResponse(r, expectedLength: dl))
+            return
+        case let .proceed(x):
+            rx = x
         }
-        if cmd.direction == .write && dl > 0 {
+        if cmd.direction == .write && size > 0 {
             var xh = h.reply(routing: .transferReady, type: .fcp,
                              control: [.exchangeResponder, .endSequence, .sequenceInitiative], responderExchangeID: rx)
             xh.sequenceID = 1
             var out = [UInt8]()
-            FCFrame(header: xh, payload: TransferReady(relativeOffset: 0, burstLength: UInt32(dl)).encoded()).encode(into: &out, record: true)
+            FCFrame(header: xh, payload: TransferReady(relativeOffset: 0, burstLength: UInt32(size)).encoded()).encode(into: &out, record: true)
             send(records: out)
         } else {
             execute(key, h)
@@ -109,7 +124,7 @@ extension EmulatedTargetPort {
     private func execute(_ key: ExchangeKey, _ h: FrameHeader) {
         guard let x = table.withLock({ $0.exchanges[key] }) else { return }
         let dl = Int(x.command.dataLength)
-        let dataIn = x.command.direction == .read && dl > 0 ? IOBuffer(capacity: dl) : nil
+        let dataIn = x.command.direction == .read && x.dataLength > 0 ? IOBuffer(capacity: x.dataLength) : nil
         let cmd = SCSICommand(lun: x.command.lun, cdb: CDB(x.command.cdb), attribute: x.command.taskAttribute.taskAttribute,
                               tag: Self.tag(key), direction: x.command.direction.dataDirection,
                               expectedTransferLength: dl, dataOut: x.dataOut, dataIn: dataIn,

@@ -17,6 +17,8 @@ struct Exchange {
     var session: Session
     var remote: RemotePort
     var dataOut: IOBuffer?
+    /// Bytes the command moves: FCP_DL, or less when the CDB calls for less (`Session.prepare`).
+    var dataLength: Int
     var received = 0
     var lastActivity: ContinuousClock.Instant
 }

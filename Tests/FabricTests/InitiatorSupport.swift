@@ -116,8 +116,8 @@ final class TargetRig: @unchecked Sendable {
     static let blockSize = 512
     static let size: UInt64 = 64 << 20
 
-    init() async throws {
-        fab = try TestFabric()
+    init(pcap: Bool = false) async throws {
+        fab = try TestFabric(pcap: pcap)
         port = EmulatedTargetPort(stmf: stmf, portName: Self.targetName, fabricPath: fab.socket)
         try port.register()
         var p = SBDProperties()

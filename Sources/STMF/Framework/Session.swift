@@ -132,61 +132,84 @@ public final class Session: Sendable, CustomStringConvertible {
         }
     }
 
-    private func route(_ cmd: SCSICommand) -> Route {
-        let cdb = cmd.cdb
+    /// What the checks common to every command decided: an answer STMF gives itself, or the
+    /// LU (and LUN) that executes the command.
+    private enum FrontEnd {
+        case respond(TaskResponse)
+        case respondData([UInt8], Int)
+        case lu(ITL, UInt16)
+    }
+
+    /// The checks every command gets before it reaches an LU (lock held): task attribute, CDB
+    /// length, NACA, REPORT LUNS, and the answers for a LUN with no LU.
+    private func frontEnd(lun lunField: UInt64, cdb: CDB, attribute: TaskAttribute, _ s: State) -> FrontEnd {
         let op = cdb.opcode
-        let address = LUNAddress(field: cmd.lun)
+        let address = LUNAddress(field: lunField)
+        if s.closed { return .respond(TaskResponse(status: .busy, aborted: true)) }
+        let itl: ITL? = if case let .lun(n) = address { s.itls[n] } else { nil }
+        let descriptor = itl?.record.lu.descriptorSense ?? false
+        if attribute == .aca {
+            return .respond(TaskResponse(error: SCSIError(.illegalRequest, .invalidMessageError), descriptorSense: descriptor))
+        }
+        if let expected = CDB.expectedLength(opcode: op), cdb.count < expected {
+            return .respond(TaskResponse(error: .invalidFieldInCDB(byte: 0), descriptorSense: descriptor))
+        }
+        if cdb.count > 0, cdb.control & 0x04 != 0 {   // NACA: ACA is not supported
+            let controlIndex = op == OperationCode.variableLength ? 1 : (CDB.expectedLength(opcode: op) ?? cdb.count) - 1
+            return .respond(TaskResponse(error: .invalidFieldInCDB(byte: controlIndex, bit: 2), descriptorSense: descriptor))
+        }
+        if op == OperationCode.reportLUNs {
+            do throws(SCSIError) {
+                let (data, alloc) = try ReportLUNs.parameterData(cdb: cdb, luns: s.luns)
+                return .respondData(data, alloc)
+            } catch {
+                return .respond(TaskResponse(error: error, descriptorSense: descriptor))
+            }
+        }
+        guard let itl, case let .lun(n) = address else {
+            let wellKnown = address == .reportLUNsWellKnown
+            do throws(SCSIError) {
+                switch op {
+                case OperationCode.inquiry:
+                    let (d, a) = try NoLogicalUnit.inquiry(cdb: cdb, wellKnown: wellKnown)
+                    return .respondData(d, a)
+                case OperationCode.requestSense:
+                    if wellKnown { return .respondData(SenseData(.noSense, .noAdditionalSense).bytes(descriptor: cdb[1] & 1 != 0), Int(cdb[4])) }
+                    let (d, a) = NoLogicalUnit.requestSense(cdb: cdb)
+                    return .respondData(d, a)
+                case OperationCode.testUnitReady where wellKnown:
+                    return .respond(.good)
+                default:
+                    throw wellKnown ? SCSIError.invalidOperationCode : SCSIError.logicalUnitNotSupported
+                }
+            } catch {
+                return .respond(TaskResponse(error: error, descriptorSense: false))
+            }
+        }
+        return .lu(itl, n)
+    }
+
+    /// INQUIRY, REPORT LUNS and REQUEST SENSE never consume a unit attention.
+    private static func consumesUnitAttention(_ op: UInt8) -> Bool {
+        op != OperationCode.inquiry && op != OperationCode.requestSense
+    }
+
+    private func route(_ cmd: SCSICommand) -> Route {
+        let op = cmd.cdb.opcode
         return state.withLock { s -> Route in
-            if s.closed { return .respond(TaskResponse(status: .busy, aborted: true)) }
-            let itl: ITL? = if case let .lun(n) = address { s.itls[n] } else { nil }
-            let descriptor = itl?.record.lu.descriptorSense ?? false
-            // Checks common to every command.
-            if cmd.attribute == .aca {
-                return .respond(TaskResponse(error: SCSIError(.illegalRequest, .invalidMessageError), descriptorSense: descriptor))
+            let (itl, n): (ITL, UInt16)
+            switch frontEnd(lun: cmd.lun, cdb: cmd.cdb, attribute: cmd.attribute, s) {
+            case let .respond(r): return .respond(r)
+            case let .respondData(d, a): return .respondData(d, a)
+            case let .lu(i, lun): (itl, n) = (i, lun)
             }
-            if let expected = CDB.expectedLength(opcode: op), cdb.count < expected {
-                return .respond(TaskResponse(error: .invalidFieldInCDB(byte: 0), descriptorSense: descriptor))
-            }
-            if cdb.count > 0, cdb.control & 0x04 != 0 {   // NACA: ACA is not supported
-                let controlIndex = op == OperationCode.variableLength ? 1 : (CDB.expectedLength(opcode: op) ?? cdb.count) - 1
-                return .respond(TaskResponse(error: .invalidFieldInCDB(byte: controlIndex, bit: 2), descriptorSense: descriptor))
-            }
-            if op == OperationCode.reportLUNs {
-                do throws(SCSIError) {
-                    let (data, alloc) = try ReportLUNs.parameterData(cdb: cdb, luns: s.luns)
-                    return .respondData(data, alloc)
-                } catch {
-                    return .respond(TaskResponse(error: error, descriptorSense: descriptor))
-                }
-            }
-            guard let itl, case let .lun(n) = address else {
-                let wellKnown = address == .reportLUNsWellKnown
-                do throws(SCSIError) {
-                    switch op {
-                    case OperationCode.inquiry:
-                        let (d, a) = try NoLogicalUnit.inquiry(cdb: cdb, wellKnown: wellKnown)
-                        return .respondData(d, a)
-                    case OperationCode.requestSense:
-                        if wellKnown { return .respondData(SenseData(.noSense, .noAdditionalSense).bytes(descriptor: cdb[1] & 1 != 0), Int(cdb[4])) }
-                        let (d, a) = NoLogicalUnit.requestSense(cdb: cdb)
-                        return .respondData(d, a)
-                    case OperationCode.testUnitReady where wellKnown:
-                        return .respond(.good)
-                    default:
-                        throw wellKnown ? SCSIError.invalidOperationCode : SCSIError.logicalUnitNotSupported
-                    }
-                } catch {
-                    return .respond(TaskResponse(error: error, descriptorSense: false))
-                }
-            }
+            let descriptor = itl.record.lu.descriptorSense
             if s.inFlight[cmd.tag] != nil {
                 // SAM-5 5.8.3: an overlapped command aborts the task set of this I_T_L nexus and
                 // is itself terminated with OVERLAPPED COMMANDS ATTEMPTED.
                 return .overlapped(n, TaskResponse(error: SCSIError(.abortedCommand, .overlappedCommandsAttempted), descriptorSense: descriptor))
             }
-            // INQUIRY, REPORT LUNS and REQUEST SENSE never consume a unit attention.
-            if op != OperationCode.inquiry && op != OperationCode.requestSense,
-               let ua = s.itls[n]!.unitAttentions.next() {
+            if Self.consumesUnitAttention(op), let ua = s.itls[n]!.unitAttentions.next() {
                 return .respond(TaskResponse(error: .unitAttention(ua), descriptorSense: descriptor))
             }
             let task = InFlightTask(tag: cmd.tag, lun: n, lu: itl.record.guid, ticket: itl.record.taskSet.ticket(),
@@ -195,6 +218,39 @@ public final class Session: Sendable, CustomStringConvertible {
             return .run(itl.record, n, task, itl.recorder)
         }
     }
+
+    /// The checks a port provider runs before any data moves (FCP: before XFER_RDY, and
+    /// before it allocates a buffer for either direction): the session's own checks, a pending
+    /// unit attention (reported now, as LIO and SCST do, rather than after the data phase), and
+    /// the LU's `prepare` (opcode, reserved bits, range, transfer length against the LU's
+    /// limits, write protection, reservations). `.respond` ends the command with that response
+    /// and no data phase; `.proceed` says how many bytes the CDB calls for (nil: the LU cannot
+    /// tell), so the port never allocates more than that.
+    public func prepare(lun: UInt64, cdb: CDB, attribute: TaskAttribute) -> Preparation {
+        let op = cdb.opcode
+        let decided = state.withLock { s -> Either in
+            switch frontEnd(lun: lun, cdb: cdb, attribute: attribute, s) {
+            case let .respond(r): return .decided(.respond(r))
+            case let .respondData(d, a): return .decided(.proceed(dataLength: min(d.count, a)))
+            case let .lu(itl, n):
+                if Self.consumesUnitAttention(op), let ua = s.itls[n]!.unitAttentions.next() {
+                    return .decided(.respond(TaskResponse(error: .unitAttention(ua), descriptorSense: itl.record.lu.descriptorSense)))
+                }
+                return .lu(itl.record.lu)
+            }
+        }
+        switch decided {
+        case let .decided(p): return p
+        case let .lu(lu):
+            do throws(SCSIError) {
+                return .proceed(dataLength: try lu.prepare(cdb, nexus: nexus))
+            } catch {
+                return .respond(TaskResponse(error: error, descriptorSense: lu.descriptorSense))
+            }
+        }
+    }
+
+    private enum Either { case decided(Preparation), lu(any LogicalUnit) }
 
     static func monotonicNanoseconds() -> UInt64 {
         var ts = timespec()

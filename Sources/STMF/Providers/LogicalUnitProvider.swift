@@ -13,6 +13,13 @@ public protocol LogicalUnit: AnyObject, Sendable {
     /// Must not block the calling thread on I/O.
     func execute(_ task: LUTask) async -> TaskResponse
 
+    /// Checks a command before its data phase (no data has moved, no buffer exists): throws
+    /// the error it would end with (unsupported opcode, reserved bits, LBA range, transfer
+    /// length beyond the LU's limits, write protection, reservation conflict), else returns
+    /// how many bytes of data it moves (nil when that is not known from the CDB alone).
+    /// Never blocks; `execute` checks again.
+    func prepare(_ cdb: CDB, nexus: Nexus) throws(SCSIError) -> Int?
+
     /// Framework events the LU must act on (reset, nexus loss...).
     func handle(_ event: LUEvent)
 
@@ -25,6 +32,7 @@ public protocol LogicalUnit: AnyObject, Sendable {
 }
 
 public extension LogicalUnit {
+    func prepare(_ cdb: CDB, nexus: Nexus) throws(SCSIError) -> Int? { nil }
     var descriptorSense: Bool { false }
     var taskAbortedStatus: Bool { false }
     var peripheralDeviceType: UInt8 { 0 }

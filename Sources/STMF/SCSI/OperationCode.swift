@@ -17,7 +17,9 @@ public enum OperationCode {
     public static let write10: UInt8 = 0x2A
     public static let writeAndVerify10: UInt8 = 0x2E
     public static let verify10: UInt8 = 0x2F
+    public static let preFetch10: UInt8 = 0x34
     public static let synchronizeCache10: UInt8 = 0x35
+    public static let readDefectData10: UInt8 = 0x37
     public static let writeBuffer: UInt8 = 0x3B
     public static let readBuffer: UInt8 = 0x3C
     public static let writeSame10: UInt8 = 0x41
@@ -35,8 +37,10 @@ public enum OperationCode {
     public static let read16: UInt8 = 0x88
     public static let compareAndWrite: UInt8 = 0x89
     public static let write16: UInt8 = 0x8A
+    public static let orWrite16: UInt8 = 0x8B
     public static let writeAndVerify16: UInt8 = 0x8E
     public static let verify16: UInt8 = 0x8F
+    public static let preFetch16: UInt8 = 0x90
     public static let synchronizeCache16: UInt8 = 0x91
     public static let writeSame16: UInt8 = 0x93
     public static let serviceActionIn16: UInt8 = 0x9E
@@ -47,6 +51,7 @@ public enum OperationCode {
     public static let write12: UInt8 = 0xAA
     public static let writeAndVerify12: UInt8 = 0xAE
     public static let verify12: UInt8 = 0xAF
+    public static let readDefectData12: UInt8 = 0xB7
 
     // Service actions
     public static let saReadCapacity16: UInt8 = 0x10

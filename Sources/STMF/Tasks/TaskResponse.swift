@@ -45,3 +45,25 @@ public struct TaskResponse: Sendable, CustomStringConvertible {
         return s
     }
 }
+
+/// What a port provider does with a command before its data phase (`Session.prepare`).
+public enum Preparation: Sendable {
+    /// Go on: move at most `dataLength` bytes (nil: what FCP_DL says, up to
+    /// `Preparation.controlTransferLimit`).
+    case proceed(dataLength: Int?)
+    /// The command is over: send this response without a data phase.
+    case respond(TaskResponse)
+
+    /// The most data a command moves when its LU cannot say in advance how much (INQUIRY,
+    /// MODE SENSE, PERSISTENT RESERVE OUT…): none of those in SPC-4/SBC-4 moves more.
+    public static let controlTransferLimit = 1 << 20
+
+    /// The buffer a port provider may allocate for a command with expected length `expected`.
+    public func allocation(expected: Int) -> Int {
+        switch self {
+        case let .proceed(n?): min(max(0, n), expected)
+        case .proceed(nil): min(Self.controlTransferLimit, expected)
+        case .respond: 0
+        }
+    }
+}
