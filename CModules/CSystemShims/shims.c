@@ -39,3 +39,13 @@ int stmf_blockdev_zeroout(int fd, uint64_t offset, uint64_t length) {
 int stmf_datasync(int fd) {
     return fdatasync(fd) == 0 ? 0 : -errno;
 }
+
+off_t stmf_seek_data(int fd, off_t offset) {
+    off_t r = lseek(fd, offset, SEEK_DATA);
+    return r < 0 ? -errno : r;
+}
+
+off_t stmf_seek_hole(int fd, off_t offset) {
+    off_t r = lseek(fd, offset, SEEK_HOLE);
+    return r < 0 ? -errno : r;
+}

@@ -25,10 +25,13 @@ struct BlockLimits: Sendable {
         let bs = UInt32(blockSize)
         maxTransferBlocks = (8 << 20) / bs
         optimalTransferBlocks = max(1, (1 << 20) / bs)
-        maxUnmapLBACount = UInt32(min(UInt64(1) << 30 / UInt64(bs), UInt64(UInt32.max)))
+        // 1 GiB, at most 2^20 blocks (libiscsi calls more than that "insanely big").
+        maxUnmapLBACount = min((1 << 30) / bs, 1 << 20)
         maxUnmapDescriptors = 256
         unmapGranularity = max(1, 4096 / bs)
-        maxWriteSameBlocks = UInt64((64 << 20) / bs)
+        // 64 MiB, at most 65535 blocks as LIO's file and block backends advertise: initiators
+        // (libiscsi among them) take a larger figure to mean a WRITE of as many blocks works too.
+        maxWriteSameBlocks = UInt64(min((64 << 20) / bs, 0xFFFF))
         maxCompareAndWriteBlocks = UInt8(min(255, max(1, (64 << 10) / bs)))
     }
 }
@@ -122,16 +125,20 @@ public final class SBDLogicalUnit: LogicalUnit {
     }
 
     public func execute(_ task: LUTask) async -> TaskResponse {
-        let cdb = task.cdb
-        let snap = state.withLock { s in
-            Snapshot(blockCount: s.blockCount, wce: s.current.wce, dSense: s.current.dSense,
-                     writeProtect: s.properties.writeProtect, started: s.started,
-                     conflict: s.reservations.conflicts(cdb, nexus: task.nexus), deleted: s.deleted)
-        }
+        let snap = snapshot(task.cdb, nexus: task.nexus)
         do throws(SCSIError) {
             return try await dispatch(task, snap)
         } catch {
             return TaskResponse(error: error, descriptorSense: snap.dSense)
+        }
+    }
+
+    /// The state a command is checked and executed against, taken with one lock acquisition.
+    func snapshot(_ cdb: CDB, nexus: Nexus) -> Snapshot {
+        state.withLock { s in
+            Snapshot(blockCount: s.blockCount, wce: s.current.wce, dSense: s.current.dSense,
+                     writeProtect: s.properties.writeProtect, started: s.started,
+                     conflict: s.reservations.conflicts(cdb, nexus: nexus), deleted: s.deleted)
         }
     }
 
@@ -143,13 +150,20 @@ public final class SBDLogicalUnit: LogicalUnit {
 
     // MARK: Dispatch
 
-    func dispatch(_ t: LUTask, _ s: Snapshot) async throws(SCSIError) -> TaskResponse {
+    /// The checks every command gets first: the LU exists, the opcode and service action are
+    /// supported, no reserved bit is set, no reservation conflicts, the unit is started.
+    @inline(__always)
+    func admit(_ cdb: CDB, _ s: Snapshot) throws(SCSIError) {
         if s.deleted { throw .logicalUnitNotSupported }
-        let cdb = t.cdb
         let info = try SBDCommandTable.lookup(cdb)
         try info.checkUsage(cdb)
         if s.conflict { throw .reservationConflict }
         if !s.started && info.requiresReady { throw .notReadyStartRequired }
+    }
+
+    func dispatch(_ t: LUTask, _ s: Snapshot) async throws(SCSIError) -> TaskResponse {
+        let cdb = t.cdb
+        try admit(cdb, s)
 
         switch cdb.opcode {
         case OperationCode.testUnitReady:
@@ -158,35 +172,19 @@ public final class SBDLogicalUnit: LogicalUnit {
             return requestSense(t, s)
         case OperationCode.inquiry:
             return try inquiry(t)
-        case OperationCode.read6:
-            return try await read(t, s, lba: UInt64(cdb.u24(1) & 0x1F_FFFF), blocks: cdb[4] == 0 ? 256 : UInt32(cdb[4]), lengthByte: 4)
-        case OperationCode.read10:
-            return try await read(t, s, lba: UInt64(cdb.u32(2)), blocks: UInt32(cdb.u16(7)), lengthByte: 7)
-        case OperationCode.read12:
-            return try await read(t, s, lba: UInt64(cdb.u32(2)), blocks: cdb.u32(6), lengthByte: 6)
-        case OperationCode.read16:
-            return try await read(t, s, lba: cdb.u64(2), blocks: cdb.u32(10), lengthByte: 10)
-        case OperationCode.write6:
-            return try await write(t, s, lba: UInt64(cdb.u24(1) & 0x1F_FFFF), blocks: cdb[4] == 0 ? 256 : UInt32(cdb[4]),
-                                   lengthByte: 4, fua: false)
-        case OperationCode.write10:
-            return try await write(t, s, lba: UInt64(cdb.u32(2)), blocks: UInt32(cdb.u16(7)), lengthByte: 7, fua: cdb[1] & 0x08 != 0)
-        case OperationCode.write12:
-            return try await write(t, s, lba: UInt64(cdb.u32(2)), blocks: cdb.u32(6), lengthByte: 6, fua: cdb[1] & 0x08 != 0)
-        case OperationCode.write16:
-            return try await write(t, s, lba: cdb.u64(2), blocks: cdb.u32(10), lengthByte: 10, fua: cdb[1] & 0x08 != 0)
-        case OperationCode.writeAndVerify10:
-            return try await write(t, s, lba: UInt64(cdb.u32(2)), blocks: UInt32(cdb.u16(7)), lengthByte: 7, fua: true)
-        case OperationCode.writeAndVerify12:
-            return try await write(t, s, lba: UInt64(cdb.u32(2)), blocks: cdb.u32(6), lengthByte: 6, fua: true)
-        case OperationCode.writeAndVerify16:
-            return try await write(t, s, lba: cdb.u64(2), blocks: cdb.u32(10), lengthByte: 10, fua: true)
-        case OperationCode.verify10:
-            return try await verify(t, s, lba: UInt64(cdb.u32(2)), blocks: UInt32(cdb.u16(7)), lengthByte: 7)
-        case OperationCode.verify12:
-            return try await verify(t, s, lba: UInt64(cdb.u32(2)), blocks: cdb.u32(6), lengthByte: 6)
-        case OperationCode.verify16:
-            return try await verify(t, s, lba: cdb.u64(2), blocks: cdb.u32(10), lengthByte: 10)
+        case OperationCode.read6, OperationCode.read10, OperationCode.read12, OperationCode.read16:
+            return try await read(t, s, Transfer(cdb)!)
+        case OperationCode.write6, OperationCode.write10, OperationCode.write12, OperationCode.write16,
+             OperationCode.writeAndVerify10, OperationCode.writeAndVerify12, OperationCode.writeAndVerify16:
+            return try await write(t, s, Transfer(cdb)!)
+        case OperationCode.orWrite16:
+            return try await orWrite(t, s, Transfer(cdb)!)
+        case OperationCode.verify10, OperationCode.verify12, OperationCode.verify16:
+            return try await verify(t, s, Transfer(cdb)!)
+        case OperationCode.preFetch10, OperationCode.preFetch16:
+            return try await preFetch(t, s)
+        case OperationCode.readDefectData10, OperationCode.readDefectData12:
+            return try readDefectData(t)
         case OperationCode.synchronizeCache10:
             return try await synchronizeCache(t, s, lba: UInt64(cdb.u32(2)), blocks: UInt64(cdb.u16(7)))
         case OperationCode.synchronizeCache16:
@@ -194,7 +192,11 @@ public final class SBDLogicalUnit: LogicalUnit {
         case OperationCode.readCapacity10:
             return try readCapacity10(t, s)
         case OperationCode.serviceActionIn16:
-            return try readCapacity16(t, s)
+            switch cdb.serviceAction {
+            case OperationCode.saReadCapacity16: return try readCapacity16(t, s)
+            case OperationCode.saGetLBAStatus: return try await getLBAStatus(t, s)
+            default: throw .invalidFieldInCDB(byte: 1, bit: 4)
+            }
         case OperationCode.modeSense6, OperationCode.modeSense10:
             return try modeSense(t, s)
         case OperationCode.modeSelect6, OperationCode.modeSelect10:

@@ -47,7 +47,7 @@ func unmapList(_ ranges: [(UInt64, UInt32)]) -> [UInt8] {
         var lying = unmapList([(0, 8)]); lying[3] = 0x40   // descriptor data length past the list
         #expect(await h.run(unmapCDB(lying.count), out: lying).sense?.additional == .invalidFieldInParameterList)
         let big = try Harness.ram(size: 2 << 30)
-        let tooMany = unmapList([(0, 1 << 21), (1 << 21, 1)])
+        let tooMany = unmapList([(0, 1 << 20), (1 << 20, 1)])
         #expect(await big.run(unmapCDB(tooMany.count), out: tooMany).sense?.senseKeySpecific == .fieldPointer(inCDB: false, byte: 32, bit: nil))
         let wp = try Harness.ram { $0.writeProtect = true }
         #expect(await wp.run(unmapCDB(one.count), out: one).sense == SenseData(.dataProtect, .writeProtected))

@@ -37,7 +37,7 @@ func maintenanceIn(_ sa: UInt8, byte1High: UInt8 = 0, _ b2: UInt8 = 0, _ b3: UIn
         #expect(withTimeouts.data[1] == 0x83)
         let unsupported = await h.run(maintenanceIn(0x0C, 0x01, 0xC0))
         #expect(unsupported.data == [0, 0x01, 0, 0])
-        let unsupportedSA = await h.run(maintenanceIn(0x0C, 0x02, 0x9E, 0x12))
+        let unsupportedSA = await h.run(maintenanceIn(0x0C, 0x02, 0x9E, 0x13))
         #expect(unsupportedSA.data == [0, 0x01, 0, 0])
         #expect(await h.run(maintenanceIn(0x0C, 0x01, 0x9E)).sense?.senseKeySpecific == .fieldPointer(inCDB: true, byte: 3, bit: nil))
         #expect(await h.run(maintenanceIn(0x0C, 0x02, 0x28)).sense?.senseKeySpecific == .fieldPointer(inCDB: true, byte: 3, bit: nil))

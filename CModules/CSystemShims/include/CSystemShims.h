@@ -27,4 +27,12 @@ int stmf_blockdev_zeroout(int fd, uint64_t offset, uint64_t length);
 /// fdatasync). Returns 0 or -errno.
 int stmf_datasync(int fd);
 
+/// lseek(SEEK_DATA): the first offset at or after `offset` holding data; -ENXIO when only a
+/// hole remains up to the end of the file, else another -errno.
+off_t stmf_seek_data(int fd, off_t offset);
+
+/// lseek(SEEK_HOLE): the first offset at or after `offset` in a hole (the end of the file
+/// counts as one), or -errno.
+off_t stmf_seek_hole(int fd, off_t offset);
+
 #endif

@@ -31,6 +31,37 @@ public protocol BackingStore: Sendable {
     /// Space is allocated on write (thin provisioning type).
     var thinProvisioned: Bool { get }
     func close()
+    /// Starts reading [offset, offset+length) into the cache (PRE-FETCH); a hint, never blocks.
+    func readAhead(offset: UInt64, length: UInt64)
+    /// How [offset, offset+length) is provisioned, as consecutive runs from `offset` (at most
+    /// `maximumRuns`, the last one may end short of the range), each a multiple of
+    /// `granularity` bytes except where the range ends.
+    func provisioning(offset: UInt64, length: UInt64, granularity: UInt64, maximumRuns: Int) async -> [ProvisioningRun]
+}
+
+/// A run of blocks that are all mapped, or all deallocated.
+public struct ProvisioningRun: Sendable, Equatable {
+    public var length: UInt64
+    public var mapped: Bool
+    public init(length: UInt64, mapped: Bool) { self.length = length; self.mapped = mapped }
+}
+
+public extension BackingStore {
+    func readAhead(offset: UInt64, length: UInt64) {}
+    /// Everything mapped (fully provisioned stores).
+    func provisioning(offset: UInt64, length: UInt64, granularity: UInt64, maximumRuns: Int) async -> [ProvisioningRun] {
+        [ProvisioningRun(length: length, mapped: true)]
+    }
+}
+
+/// Appends a run to `runs`, merging it with the previous one of the same kind.
+func appendRun(_ runs: inout [ProvisioningRun], _ length: UInt64, mapped: Bool) {
+    guard length > 0 else { return }
+    if let last = runs.last, last.mapped == mapped {
+        runs[runs.count - 1].length += length
+    } else {
+        runs.append(ProvisioningRun(length: length, mapped: mapped))
+    }
 }
 
 @inline(__always)

@@ -77,6 +77,42 @@ public final class FileBackingStore: BackingStore {
         size.store(bytes, ordering: .relaxed)
     }
 
+    public func readAhead(offset: UInt64, length: UInt64) {
+        _ = posix_fadvise(fd, off_t(dataOffset + offset), off_t(min(length, UInt64(Int64.max))), POSIX_FADV_WILLNEED)
+    }
+
+    /// A file's data and holes (SEEK_DATA / SEEK_HOLE; two lseek calls per run, which touch
+    /// only the extent tree); a block device counts as mapped throughout. A hole is shrunk to
+    /// whole multiples of `granularity`: a block partly holding data is mapped.
+    public func provisioning(offset: UInt64, length: UInt64, granularity: UInt64, maximumRuns: Int) async -> [ProvisioningRun] {
+        guard kind == .file, length > 0 else { return [ProvisioningRun(length: length, mapped: true)] }
+        let g = max(granularity, 1)
+        let base = dataOffset + offset, end = length   // positions below are relative to base
+        var runs: [ProvisioningRun] = []
+        var pos: UInt64 = 0
+        func hole(to b: UInt64) {
+            let lo = (pos + g - 1) / g * g, hi = b == end ? end : b / g * g
+            if lo < hi {
+                appendRun(&runs, lo - pos, mapped: true)
+                appendRun(&runs, hi - lo, mapped: false)
+                pos = hi
+            }
+        }
+        while pos < end && runs.count <= maximumRuns {
+            let data = stmf_seek_data(fd, off_t(base + pos))
+            if data < 0 && data != -off_t(ENXIO) { break }   // no SEEK_DATA here: the rest counts as mapped
+            let d = data < 0 ? end : min(UInt64(data) - base, end)   // ENXIO: only a hole remains
+            hole(to: d)
+            if d >= end { break }
+            let h = stmf_seek_hole(fd, off_t(base + d))
+            let e = h < 0 ? end : min(UInt64(h) - base, end)
+            appendRun(&runs, e - pos, mapped: true)
+            pos = e
+        }
+        if pos < end && runs.count < maximumRuns { appendRun(&runs, end - pos, mapped: true) }
+        return Array(runs.prefix(maximumRuns))
+    }
+
     public func close() {
         if !closed.exchange(true, ordering: .relaxed) { _ = Glibc.close(fd) }
     }

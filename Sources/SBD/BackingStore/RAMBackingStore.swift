@@ -85,5 +85,19 @@ public final class RAMBackingStore: BackingStore {
         size.store(bytes, ordering: .relaxed)
     }
 
+    /// A chunk never written is deallocated; one written is mapped (UNMAP zeroes it in place).
+    public func provisioning(offset: UInt64, length: UInt64, granularity: UInt64, maximumRuns: Int) async -> [ProvisioningRun] {
+        var runs: [ProvisioningRun] = []
+        var done: UInt64 = 0
+        while done < length && runs.count <= maximumRuns {
+            let pos = offset + done
+            let ci = Int(pos >> UInt64(Self.chunkShift))
+            let n = min(length - done, UInt64(Self.chunkSize) - (pos & UInt64(Self.chunkSize - 1)))
+            appendRun(&runs, n, mapped: ci < chunks.withLock({ $0.table.count }) && chunk(ci, allocate: false) != nil)
+            done += n
+        }
+        return Array(runs.prefix(maximumRuns))
+    }
+
     public func close() {}
 }

@@ -4,13 +4,19 @@ extension SBDLogicalUnit {
     /// COMPARE AND WRITE: data-out holds the verify data then the write data (2 × N blocks).
     /// The range is held exclusively from the read to the end of the write, so no other write
     /// (nor UNMAP, WRITE SAME or another COMPARE AND WRITE) to it can interleave.
-    func compareAndWrite(_ t: LUTask, _ s: Snapshot) async throws(SCSIError) -> TaskResponse {
-        let cdb = t.cdb
-        let lba = cdb.u64(2)
+    /// Write protection, NUMBER OF LOGICAL BLOCKS against the Block Limits maximum, range.
+    func checkCompareAndWrite(_ cdb: CDB, _ s: Snapshot) throws(SCSIError) -> Int {
         let blocks = Int(cdb[13])
         if s.writeProtect { throw .writeProtected }
         if blocks > Int(limits.maxCompareAndWriteBlocks) { throw .invalidFieldInCDB(byte: 13, bit: nil) }
-        try checkRange(lba, UInt64(blocks), s)
+        try checkRange(cdb.u64(2), UInt64(blocks), s)
+        return blocks
+    }
+
+    func compareAndWrite(_ t: LUTask, _ s: Snapshot) async throws(SCSIError) -> TaskResponse {
+        let cdb = t.cdb
+        let lba = cdb.u64(2)
+        let blocks = try checkCompareAndWrite(cdb, s)
         if blocks == 0 { return .good }
         let half = blocks << Int(blockShift)
         guard let out = t.dataOut, out.count >= 2 * half else { throw .invalidFieldInCDB(byte: 13, bit: nil) }

@@ -1,33 +1,70 @@
 import STMF
 
-/// READ / WRITE / WRITE AND VERIFY / VERIFY / SYNCHRONIZE CACHE. The read and write paths
-/// decode straight from the CDB, move data directly between the task's buffer and the store,
-/// allocate nothing themselves and hold no lock across I/O (writes hold a shared range of the
-/// COMPARE AND WRITE exclusion, which is not a lock other writes wait on).
+/// The LBA and block count of a READ / WRITE / WRITE AND VERIFY / VERIFY / ORWRITE CDB, and
+/// which CDB byte holds the count (the field pointer of INVALID FIELD IN CDB).
+struct Transfer {
+    var lba: UInt64
+    var blocks: UInt32
+    var lengthByte: Int
+    var fua: Bool
+
+    /// nil for any other opcode.
+    init?(_ cdb: CDB) {
+        switch cdb.opcode {
+        case OperationCode.read6, OperationCode.write6:
+            lba = UInt64(cdb.u24(1) & 0x1F_FFFF); blocks = cdb[4] == 0 ? 256 : UInt32(cdb[4]); lengthByte = 4; fua = false
+        case OperationCode.read10, OperationCode.write10, OperationCode.verify10:
+            lba = UInt64(cdb.u32(2)); blocks = UInt32(cdb.u16(7)); lengthByte = 7; fua = cdb[1] & 0x08 != 0
+        case OperationCode.writeAndVerify10:
+            lba = UInt64(cdb.u32(2)); blocks = UInt32(cdb.u16(7)); lengthByte = 7; fua = true
+        case OperationCode.read12, OperationCode.write12, OperationCode.verify12:
+            lba = UInt64(cdb.u32(2)); blocks = cdb.u32(6); lengthByte = 6; fua = cdb[1] & 0x08 != 0
+        case OperationCode.writeAndVerify12:
+            lba = UInt64(cdb.u32(2)); blocks = cdb.u32(6); lengthByte = 6; fua = true
+        case OperationCode.read16, OperationCode.write16, OperationCode.verify16, OperationCode.orWrite16:
+            lba = cdb.u64(2); blocks = cdb.u32(10); lengthByte = 10; fua = cdb[1] & 0x08 != 0
+        case OperationCode.writeAndVerify16:
+            lba = cdb.u64(2); blocks = cdb.u32(10); lengthByte = 10; fua = true
+        default:
+            return nil
+        }
+    }
+}
+
+/// READ / WRITE / WRITE AND VERIFY / VERIFY / ORWRITE / SYNCHRONIZE CACHE. The read and write
+/// paths decode straight from the CDB, move data directly between the task's buffer and the
+/// store, allocate nothing themselves and hold no lock across I/O (writes hold a shared range
+/// of the COMPARE AND WRITE exclusion, which is not a lock other writes wait on).
 extension SBDLogicalUnit {
-    func read(_ t: LUTask, _ s: Snapshot, lba: UInt64, blocks: UInt32, lengthByte: Int) async throws(SCSIError) -> TaskResponse {
-        try checkRange(lba, UInt64(blocks), s)
-        if blocks == 0 { return .good }
-        if blocks > limits.maxTransferBlocks { throw .invalidFieldInCDB(byte: lengthByte, bit: nil) }
-        let intended = Int(blocks) << Int(blockShift)
+    /// What every transfer is checked for, in this order (the order LIO and SCST report in):
+    /// write protection, LBA range, the Block Limits maximum transfer length.
+    @inline(__always)
+    func checkTransfer(_ x: Transfer, _ s: Snapshot, writing: Bool) throws(SCSIError) {
+        if writing && s.writeProtect { throw .writeProtected }
+        try checkRange(x.lba, UInt64(x.blocks), s)
+        if x.blocks > limits.maxTransferBlocks { throw .invalidFieldInCDB(byte: x.lengthByte, bit: nil) }
+    }
+
+    func read(_ t: LUTask, _ s: Snapshot, _ x: Transfer) async throws(SCSIError) -> TaskResponse {
+        try checkTransfer(x, s, writing: false)
+        if x.blocks == 0 { return .good }
+        let intended = Int(x.blocks) << Int(blockShift)
         guard let buf = t.dataIn else { return TaskResponse(status: .good, intendedLength: intended) }
         let n = min(intended, t.dataInLimit, buf.capacity)
-        if n > 0 { try await store.read(into: buf, bufferOffset: 0, count: n, offset: lba << blockShift) }
+        if n > 0 { try await store.read(into: buf, bufferOffset: 0, count: n, offset: x.lba << blockShift) }
         return TaskResponse(status: .good, dataLength: n, intendedLength: intended)
     }
 
-    func write(_ t: LUTask, _ s: Snapshot, lba: UInt64, blocks: UInt32, lengthByte: Int, fua: Bool) async throws(SCSIError) -> TaskResponse {
-        if s.writeProtect { throw .writeProtected }
-        try checkRange(lba, UInt64(blocks), s)
-        if blocks == 0 { return .good }
-        if blocks > limits.maxTransferBlocks { throw .invalidFieldInCDB(byte: lengthByte, bit: nil) }
-        let need = Int(blocks) << Int(blockShift)
+    func write(_ t: LUTask, _ s: Snapshot, _ x: Transfer) async throws(SCSIError) -> TaskResponse {
+        try checkTransfer(x, s, writing: true)
+        if x.blocks == 0 { return .good }
+        let need = Int(x.blocks) << Int(blockShift)
         // Data-out shorter than the command calls for (FCP_DL too small): refuse, never read past it.
-        guard let out = t.dataOut, out.count >= need else { throw .invalidFieldInCDB(byte: lengthByte, bit: nil) }
-        let token = await writeRanges.acquire(lba: lba, count: UInt64(blocks), exclusive: false)
+        guard let out = t.dataOut, out.count >= need else { throw .invalidFieldInCDB(byte: x.lengthByte, bit: nil) }
+        let token = await writeRanges.acquire(lba: x.lba, count: UInt64(x.blocks), exclusive: false)
         do {
-            try await store.write(from: out, bufferOffset: 0, count: need, offset: lba << blockShift)
-            if fua || !s.wce { try await store.flush() }
+            try await store.write(from: out, bufferOffset: 0, count: need, offset: x.lba << blockShift)
+            if x.fua || !s.wce { try await store.flush() }
         } catch {
             writeRanges.release(token)
             throw error
@@ -36,27 +73,55 @@ extension SBDLogicalUnit {
         return TaskResponse(status: .good, dataLength: need, intendedLength: need)
     }
 
-    /// VERIFY: BYTCHK 00 checks the range is readable; 01 compares with data-out (MISCOMPARE
-    /// with the offset of the first differing byte); 11 compares every block with one block.
-    func verify(_ t: LUTask, _ s: Snapshot, lba: UInt64, blocks: UInt32, lengthByte: Int) async throws(SCSIError) -> TaskResponse {
-        let bytchk = (t.cdb[1] >> 1) & 0x03
-        if bytchk == 2 { throw .invalidFieldInCDB(byte: 1, bit: 2) }
-        try checkRange(lba, UInt64(blocks), s)
-        if blocks == 0 { return .good }
-        if blocks > limits.maxTransferBlocks { throw .invalidFieldInCDB(byte: lengthByte, bit: nil) }
-        let total = Int(blocks) << Int(blockShift)
-        let need = bytchk == 0 ? 0 : (bytchk == 1 ? total : blockSize)
+    /// ORWRITE (16), SBC-4 5.9: each block becomes the bitwise OR of the medium and data-out.
+    /// The range is held exclusively from the read to the end of the write, as COMPARE AND
+    /// WRITE's is, so no other write interleaves. No protection information (ORPROTECT 0).
+    func orWrite(_ t: LUTask, _ s: Snapshot, _ x: Transfer) async throws(SCSIError) -> TaskResponse {
+        try checkTransfer(x, s, writing: true)
+        if x.blocks == 0 { return .good }
+        let need = Int(x.blocks) << Int(blockShift)
+        guard let out = t.dataOut, out.count >= need else { throw .invalidFieldInCDB(byte: x.lengthByte, bit: nil) }
+        let medium = IOBuffer(capacity: need)
+        let token = await writeRanges.acquire(lba: x.lba, count: UInt64(x.blocks), exclusive: true)
+        defer { writeRanges.release(token) }
+        try await store.read(into: medium, bufferOffset: 0, count: need, offset: x.lba << blockShift)
+        let m = medium.bytes, o = UnsafeRawBufferPointer(out.bytes)
+        for i in 0..<need { m[i] |= o[i] }
+        medium.count = need
+        try await store.write(from: medium, bufferOffset: 0, count: need, offset: x.lba << blockShift)
+        if x.fua || !s.wce { try await store.flush() }
+        return TaskResponse(status: .good, dataLength: need, intendedLength: need)
+    }
+
+    /// VERIFY's BYTCHK: 00 checks the range is readable, 01 compares with data-out, 11 compares
+    /// every block with one block of data-out; 10 is reserved.
+    static func verifyDataLength(_ cdb: CDB, blocks: UInt32, blockShift: UInt64) throws(SCSIError) -> Int {
+        switch (cdb[1] >> 1) & 0x03 {
+        case 0: 0
+        case 1: Int(blocks) << Int(blockShift)
+        case 2: throw .invalidFieldInCDB(byte: 1, bit: 2)
+        default: blocks == 0 ? 0 : 1 << Int(blockShift)
+        }
+    }
+
+    /// VERIFY: MISCOMPARE with the offset of the first differing byte.
+    func verify(_ t: LUTask, _ s: Snapshot, _ x: Transfer) async throws(SCSIError) -> TaskResponse {
+        let need = try Self.verifyDataLength(t.cdb, blocks: x.blocks, blockShift: blockShift)
+        try checkTransfer(x, s, writing: false)
+        if x.blocks == 0 { return .good }
+        let total = Int(x.blocks) << Int(blockShift)
+        let perBlock = (t.cdb[1] >> 1) & 0x03 == 3
         if need > 0 {
-            guard let out = t.dataOut, out.count >= need else { throw .invalidFieldInCDB(byte: lengthByte, bit: nil) }
+            guard let out = t.dataOut, out.count >= need else { throw .invalidFieldInCDB(byte: x.lengthByte, bit: nil) }
         }
         let medium = IOBuffer(capacity: total)
-        do { try await store.read(into: medium, bufferOffset: 0, count: total, offset: lba << blockShift) }
+        do { try await store.read(into: medium, bufferOffset: 0, count: total, offset: x.lba << blockShift) }
         catch { throw .unrecoveredReadError }
         if let out = t.dataOut, need > 0 {
             let m = UnsafeRawBufferPointer(medium.bytes)
             let o = UnsafeRawBufferPointer(out.bytes)
             for i in 0..<total {
-                let expected = bytchk == 1 ? o[i] : o[i & (blockSize - 1)]
+                let expected = perBlock ? o[i & (blockSize - 1)] : o[i]
                 if m[i] != expected { throw .miscompare(offset: UInt64(i)) }
             }
         }
