@@ -131,10 +131,17 @@ static struct {
 
 #define LOAD(name) real.name = (__typeof__(real.name))dlsym(RTLD_NEXT, #name)
 
-static char device_path[PATH_MAX];
-static char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+/* The fake devices: $FCINIT_DEVICE with $FCINIT_SGBRIDGE, then $FCINIT_DEVICE_1 with
+ * $FCINIT_SGBRIDGE_1 and so on (one per path of a multipath `fcinit exec`), until one is unset. */
+#define MAX_DEVICES SGB_MAX_DEVICES
+static struct {
+    char path[PATH_MAX];
+    char socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    int minor;
+    int lun;
+} devices[MAX_DEVICES];
+static int ndevices;
 static int debug_enabled;
-static int device_minor;
 static atomic_int initialized;
 
 static void load_real(void)
@@ -148,16 +155,31 @@ static void load_real(void)
     LOAD(__lxstat64); LOAD(__fxstat); LOAD(__fxstat64); LOAD(__fxstatat); LOAD(__fxstatat64);
     LOAD(statx); LOAD(access); LOAD(faccessat);
 
-    const char *d = getenv(SGB_ENV_DEVICE);
-    if (d && *d && strlen(d) < sizeof device_path) {
-        strcpy(device_path, d);
-        /* The sg minor number: the path's trailing digits (/dev/sg-fcinit3 -> 3). */
+    for (int i = 0; i < MAX_DEVICES; i++) {
+        char dv[64], sv[64], lv[64];
+        if (i == 0) {
+            snprintf(dv, sizeof dv, "%s", SGB_ENV_DEVICE);
+            snprintf(sv, sizeof sv, "%s", SGB_ENV_SOCKET);
+            snprintf(lv, sizeof lv, "%s", SGB_ENV_LUN);
+        } else {
+            snprintf(dv, sizeof dv, "%s_%d", SGB_ENV_DEVICE, i);
+            snprintf(sv, sizeof sv, "%s_%d", SGB_ENV_SOCKET, i);
+            snprintf(lv, sizeof lv, "%s_%d", SGB_ENV_LUN, i);
+        }
+        const char *d = getenv(dv), *s = getenv(sv), *l = getenv(lv);
+        if (!d || !*d || strlen(d) >= sizeof devices[i].path) break;
+        strcpy(devices[i].path, d);
+        if (s && strlen(s) < sizeof devices[i].socket) strcpy(devices[i].socket, s);
+        if (!l && i > 0) l = getenv(SGB_ENV_LUN);
+        devices[i].lun = l ? atoi(l) : 0;
+        /* The sg minor number: the path's trailing digits (/dev/sg-fcinit3 -> 3), made unique. */
         size_t n = strlen(d);
         while (n > 0 && d[n - 1] >= '0' && d[n - 1] <= '9') n--;
-        device_minor = (int)(strtol(d + n, NULL, 10) & 0xfffff);
+        int minor = (int)(strtol(d + n, NULL, 10) & 0xffff);
+        for (int j = 0; j < i; j++) if (devices[j].minor == minor) { minor += 0x10000 * i; break; }
+        devices[i].minor = minor;
+        ndevices = i + 1;
     }
-    const char *s = getenv(SGB_ENV_SOCKET);
-    if (s && strlen(s) < sizeof socket_path) strcpy(socket_path, s);
     const char *g = getenv(SGB_ENV_DEBUG);
     debug_enabled = g && *g && strcmp(g, "0") != 0;
     atomic_store(&initialized, 1);
@@ -172,10 +194,13 @@ static inline void ensure_init(void)
 
 #define DBG(...) do { if (debug_enabled) { fprintf(stderr, "[sgshim %d] ", (int)getpid()); fprintf(stderr, __VA_ARGS__); } } while (0)
 
+/* 1 + the index of the fake device named by p, or 0 when p names none. */
 static int is_device_path(const char *p)
 {
     ensure_init();
-    return p && device_path[0] && strcmp(p, device_path) == 0;
+    if (!p) return 0;
+    for (int i = 0; i < ndevices; i++) if (strcmp(p, devices[i].path) == 0) return i + 1;
+    return 0;
 }
 
 static int64_t now_ns(void)
@@ -213,6 +238,7 @@ struct sgdev {
     pthread_cond_t cv;     /* a reply was handed over, or the reader role is free */
     pthread_mutex_t wmu;   /* one request frame at a time on the socket */
     int sock;              /* the socket (one of fds[]) */
+    int index;             /* which of devices[] */
     int fds[MAX_ALIASES];  /* descriptors (dup'ed aliases) that name this device */
     int nfds;
     pid_t pid;
@@ -257,9 +283,10 @@ static void init_sync(struct sgdev *d)
     pthread_mutex_init(&d->wmu, NULL);
 }
 
-static int connect_bridge(int cloexec)
+static int connect_bridge(int index, int cloexec)
 {
     ensure_init();
+    const char *socket_path = devices[index].socket;
     if (!socket_path[0]) { errno = ENXIO; return -1; }
     int s = socket(AF_UNIX, SOCK_STREAM | (cloexec ? SOCK_CLOEXEC : 0), 0);
     if (s < 0) return -1;
@@ -288,22 +315,23 @@ static void ensure_owner(struct sgdev *d)
     d->reader = 0;
     d->pid = me;
     int cloexec = (real.fcntl(d->sock, F_GETFD) & FD_CLOEXEC) != 0;
-    int s = connect_bridge(cloexec);
+    int s = connect_bridge(d->index, cloexec);
     if (s < 0) { d->dead = 1; return; }
     for (int i = 0; i < d->nfds; i++) real.dup3(s, d->fds[i], cloexec ? O_CLOEXEC : 0);
     real.close(s);
     DBG("fork: reconnected fd %d\n", d->sock);
 }
 
-static int fake_open(const char *path, int flags)
+static int fake_open(int index, const char *path, int flags)
 {
-    int fd = connect_bridge((flags & O_CLOEXEC) != 0);
+    int fd = connect_bridge(index, (flags & O_CLOEXEC) != 0);
     if (fd < 0) { DBG("open %s -> %s\n", path, strerror(errno)); return -1; }
     if (fd >= SG_MAXFD) { real.close(fd); errno = EMFILE; return -1; }
     struct sgdev *d = calloc(1, sizeof *d);
     if (!d) { real.close(fd); errno = ENOMEM; return -1; }
     init_sync(d);
     d->sock = fd;
+    d->index = index;
     d->fds[0] = fd;
     d->nfds = 1;
     d->pid = getpid();
@@ -809,11 +837,10 @@ static int do_ioctl(struct sgdev *d, unsigned long req, void *arg)
         NEED_ARG;
         struct sg_scsi_id *id = arg;
         memset(id, 0, sizeof *id);
-        const char *lun = getenv("FCINIT_LUN");
         id->host_no = 0;
         id->channel = 0;
-        id->scsi_id = device_minor;
-        id->lun = lun ? atoi(lun) : 0;
+        id->scsi_id = devices[d->index].minor;
+        id->lun = devices[d->index].lun;
         id->scsi_type = 0; /* TYPE_DISK */
         id->h_cmd_per_lun = 64;
         id->d_queue_depth = 64;
@@ -846,9 +873,8 @@ static int do_ioctl(struct sgdev *d, unsigned long req, void *arg)
     case BLKSECTGET: NEED_ARG; *ip = MAX_SECTORS_BYTES; return 0;
     case SCSI_IOCTL_GET_IDLUN: {
         NEED_ARG;
-        const char *lun = getenv("FCINIT_LUN");
-        int l = lun ? atoi(lun) : 0;
-        ip[0] = (device_minor & 0xff) | ((l & 0xff) << 8); /* id | lun << 8 | channel << 16 | host << 24 */
+        int l = devices[d->index].lun;
+        ip[0] = (devices[d->index].minor & 0xff) | ((l & 0xff) << 8); /* id | lun << 8 | channel << 16 | host << 24 */
         ip[1] = 0;
         return 0;
     }
@@ -864,8 +890,9 @@ static int do_ioctl(struct sgdev *d, unsigned long req, void *arg)
 
 /* ------------------------------------------------------------------ stat */
 
-static void fill_stat(struct stat *st)
+static void fill_stat(struct stat *st, int index)
 {
+    int device_minor = devices[index].minor;
     memset(st, 0, sizeof *st);
     st->st_dev = makedev(0, 5);
     st->st_ino = 0x5c510000u + (unsigned)device_minor;
@@ -877,10 +904,11 @@ static void fill_stat(struct stat *st)
     st->st_blksize = 4096;
 }
 
-static void fill_statx(struct statx *sx)
+static void fill_statx(struct statx *sx, int index)
 {
+    int device_minor = devices[index].minor;
     struct stat st;
-    fill_stat(&st);
+    fill_stat(&st, index);
     memset(sx, 0, sizeof *sx);
     sx->stx_mask = STATX_BASIC_STATS;
     sx->stx_blksize = (uint32_t)st.st_blksize;
@@ -897,30 +925,31 @@ static void fill_statx(struct statx *sx)
 
 static int fake_at(int dirfd, const char *path, int flags)
 {
-    if (path && path[0] == '\0' && (flags & AT_EMPTY_PATH)) return dev_of(dirfd) != NULL;
+    if (path && path[0] == '\0' && (flags & AT_EMPTY_PATH)) { struct sgdev *d = dev_of(dirfd); return d ? d->index + 1 : 0; }
     (void)dirfd;
     return is_device_path(path);
 }
 
-EXPORT int stat(const char *p, struct stat *st) { if (is_device_path(p)) { fill_stat(st); return 0; } return real.stat(p, st); }
-EXPORT int stat64(const char *p, struct stat64 *st) { if (is_device_path(p)) { fill_stat((struct stat *)st); return 0; } return real.stat64(p, st); }
-EXPORT int lstat(const char *p, struct stat *st) { if (is_device_path(p)) { fill_stat(st); return 0; } return real.lstat(p, st); }
-EXPORT int lstat64(const char *p, struct stat64 *st) { if (is_device_path(p)) { fill_stat((struct stat *)st); return 0; } return real.lstat64(p, st); }
-EXPORT int fstat(int fd, struct stat *st) { ensure_init(); if (dev_of(fd)) { fill_stat(st); return 0; } return real.fstat(fd, st); }
-EXPORT int fstat64(int fd, struct stat64 *st) { ensure_init(); if (dev_of(fd)) { fill_stat((struct stat *)st); return 0; } return real.fstat64(fd, st); }
-EXPORT int fstatat(int dfd, const char *p, struct stat *st, int fl) { if (fake_at(dfd, p, fl)) { fill_stat(st); return 0; } return real.fstatat(dfd, p, st, fl); }
-EXPORT int fstatat64(int dfd, const char *p, struct stat64 *st, int fl) { if (fake_at(dfd, p, fl)) { fill_stat((struct stat *)st); return 0; } return real.fstatat64(dfd, p, st, fl); }
-EXPORT int __xstat(int v, const char *p, struct stat *st) { if (is_device_path(p)) { fill_stat(st); return 0; } return real.__xstat(v, p, st); }
-EXPORT int __xstat64(int v, const char *p, struct stat64 *st) { if (is_device_path(p)) { fill_stat((struct stat *)st); return 0; } return real.__xstat64(v, p, st); }
-EXPORT int __lxstat(int v, const char *p, struct stat *st) { if (is_device_path(p)) { fill_stat(st); return 0; } return real.__lxstat(v, p, st); }
-EXPORT int __lxstat64(int v, const char *p, struct stat64 *st) { if (is_device_path(p)) { fill_stat((struct stat *)st); return 0; } return real.__lxstat64(v, p, st); }
-EXPORT int __fxstat(int v, int fd, struct stat *st) { ensure_init(); if (dev_of(fd)) { fill_stat(st); return 0; } return real.__fxstat(v, fd, st); }
-EXPORT int __fxstat64(int v, int fd, struct stat64 *st) { ensure_init(); if (dev_of(fd)) { fill_stat((struct stat *)st); return 0; } return real.__fxstat64(v, fd, st); }
-EXPORT int __fxstatat(int v, int dfd, const char *p, struct stat *st, int fl) { if (fake_at(dfd, p, fl)) { fill_stat(st); return 0; } return real.__fxstatat(v, dfd, p, st, fl); }
-EXPORT int __fxstatat64(int v, int dfd, const char *p, struct stat64 *st, int fl) { if (fake_at(dfd, p, fl)) { fill_stat((struct stat *)st); return 0; } return real.__fxstatat64(v, dfd, p, st, fl); }
+EXPORT int stat(const char *p, struct stat *st) { int k = is_device_path(p); if (k) { fill_stat(st, k - 1); return 0; } return real.stat(p, st); }
+EXPORT int stat64(const char *p, struct stat64 *st) { int k = is_device_path(p); if (k) { fill_stat((struct stat *)st, k - 1); return 0; } return real.stat64(p, st); }
+EXPORT int lstat(const char *p, struct stat *st) { int k = is_device_path(p); if (k) { fill_stat(st, k - 1); return 0; } return real.lstat(p, st); }
+EXPORT int lstat64(const char *p, struct stat64 *st) { int k = is_device_path(p); if (k) { fill_stat((struct stat *)st, k - 1); return 0; } return real.lstat64(p, st); }
+EXPORT int fstat(int fd, struct stat *st) { ensure_init(); struct sgdev *d = dev_of(fd); if (d) { fill_stat(st, d->index); return 0; } return real.fstat(fd, st); }
+EXPORT int fstat64(int fd, struct stat64 *st) { ensure_init(); struct sgdev *d = dev_of(fd); if (d) { fill_stat((struct stat *)st, d->index); return 0; } return real.fstat64(fd, st); }
+EXPORT int fstatat(int dfd, const char *p, struct stat *st, int fl) { int k = fake_at(dfd, p, fl); if (k) { fill_stat(st, k - 1); return 0; } return real.fstatat(dfd, p, st, fl); }
+EXPORT int fstatat64(int dfd, const char *p, struct stat64 *st, int fl) { int k = fake_at(dfd, p, fl); if (k) { fill_stat((struct stat *)st, k - 1); return 0; } return real.fstatat64(dfd, p, st, fl); }
+EXPORT int __xstat(int v, const char *p, struct stat *st) { int k = is_device_path(p); if (k) { fill_stat(st, k - 1); return 0; } return real.__xstat(v, p, st); }
+EXPORT int __xstat64(int v, const char *p, struct stat64 *st) { int k = is_device_path(p); if (k) { fill_stat((struct stat *)st, k - 1); return 0; } return real.__xstat64(v, p, st); }
+EXPORT int __lxstat(int v, const char *p, struct stat *st) { int k = is_device_path(p); if (k) { fill_stat(st, k - 1); return 0; } return real.__lxstat(v, p, st); }
+EXPORT int __lxstat64(int v, const char *p, struct stat64 *st) { int k = is_device_path(p); if (k) { fill_stat((struct stat *)st, k - 1); return 0; } return real.__lxstat64(v, p, st); }
+EXPORT int __fxstat(int v, int fd, struct stat *st) { ensure_init(); struct sgdev *d = dev_of(fd); if (d) { fill_stat(st, d->index); return 0; } return real.__fxstat(v, fd, st); }
+EXPORT int __fxstat64(int v, int fd, struct stat64 *st) { ensure_init(); struct sgdev *d = dev_of(fd); if (d) { fill_stat((struct stat *)st, d->index); return 0; } return real.__fxstat64(v, fd, st); }
+EXPORT int __fxstatat(int v, int dfd, const char *p, struct stat *st, int fl) { int k = fake_at(dfd, p, fl); if (k) { fill_stat(st, k - 1); return 0; } return real.__fxstatat(v, dfd, p, st, fl); }
+EXPORT int __fxstatat64(int v, int dfd, const char *p, struct stat64 *st, int fl) { int k = fake_at(dfd, p, fl); if (k) { fill_stat((struct stat *)st, k - 1); return 0; } return real.__fxstatat64(v, dfd, p, st, fl); }
 EXPORT int statx(int dfd, const char *p, int fl, unsigned int mask, struct statx *sx)
 {
-    if (fake_at(dfd, p, fl)) { fill_statx(sx); return 0; }
+    int k = fake_at(dfd, p, fl);
+    if (k) { fill_statx(sx, k - 1); return 0; }
     return real.statx(dfd, p, fl, mask, sx);
 }
 EXPORT int access(const char *p, int mode) { if (is_device_path(p)) return 0; return real.access(p, mode); }
@@ -935,31 +964,31 @@ EXPORT int faccessat(int dfd, const char *p, int mode, int fl) { if (is_device_p
 EXPORT int open(const char *p, int flags, ...)
 {
     OPEN_MODE(flags, m);
-    if (is_device_path(p)) return fake_open(p, flags);
+    { int k = is_device_path(p); if (k) return fake_open(k - 1, p, flags); }
     return real.open(p, flags, m);
 }
 EXPORT int open64(const char *p, int flags, ...)
 {
     OPEN_MODE(flags, m);
-    if (is_device_path(p)) return fake_open(p, flags);
+    { int k = is_device_path(p); if (k) return fake_open(k - 1, p, flags); }
     return real.open64(p, flags, m);
 }
 EXPORT int openat(int dfd, const char *p, int flags, ...)
 {
     OPEN_MODE(flags, m);
-    if (is_device_path(p)) return fake_open(p, flags);
+    { int k = is_device_path(p); if (k) return fake_open(k - 1, p, flags); }
     return real.openat(dfd, p, flags, m);
 }
 EXPORT int openat64(int dfd, const char *p, int flags, ...)
 {
     OPEN_MODE(flags, m);
-    if (is_device_path(p)) return fake_open(p, flags);
+    { int k = is_device_path(p); if (k) return fake_open(k - 1, p, flags); }
     return real.openat64(dfd, p, flags, m);
 }
-EXPORT int __open_2(const char *p, int flags) { if (is_device_path(p)) return fake_open(p, flags); return real.__open_2(p, flags); }
-EXPORT int __open64_2(const char *p, int flags) { if (is_device_path(p)) return fake_open(p, flags); return real.__open64_2(p, flags); }
-EXPORT int __openat_2(int dfd, const char *p, int flags) { if (is_device_path(p)) return fake_open(p, flags); return real.__openat_2(dfd, p, flags); }
-EXPORT int __openat64_2(int dfd, const char *p, int flags) { if (is_device_path(p)) return fake_open(p, flags); return real.__openat64_2(dfd, p, flags); }
+EXPORT int __open_2(const char *p, int flags) { { int k = is_device_path(p); if (k) return fake_open(k - 1, p, flags); } return real.__open_2(p, flags); }
+EXPORT int __open64_2(const char *p, int flags) { { int k = is_device_path(p); if (k) return fake_open(k - 1, p, flags); } return real.__open64_2(p, flags); }
+EXPORT int __openat_2(int dfd, const char *p, int flags) { { int k = is_device_path(p); if (k) return fake_open(k - 1, p, flags); } return real.__openat_2(dfd, p, flags); }
+EXPORT int __openat64_2(int dfd, const char *p, int flags) { { int k = is_device_path(p); if (k) return fake_open(k - 1, p, flags); } return real.__openat64_2(dfd, p, flags); }
 
 EXPORT int close(int fd)
 {

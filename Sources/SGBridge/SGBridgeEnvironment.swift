@@ -5,33 +5,62 @@ import Darwin
 #endif
 
 /// What a child process needs to see `devicePath` as a SCSI generic device served by the
-/// bridge at `socketPath`: the shim preloaded and the two variables it reads.
+/// bridge at `socketPath` (and further devices for further paths): the shim preloaded and the
+/// variables it reads.
 public struct SGBridgeEnvironment: Sendable, Equatable {
     /// The shim's file name, as SwiftPM builds the `fcinit-sgshim` product on Linux.
     public static let libraryName = "libfcinit-sgshim.so"
     /// Set to a path to override where `locateShim` looks first.
     public static let overrideVariable = "FCINIT_SGSHIM"
+    /// How many devices the shim serves (its MAX_DEVICES).
+    public static let maximumDevices = 16
 
-    public var devicePath: String
-    public var socketPath: String
+    /// One fake device: its path, the bridge socket serving it, the LUN it reports.
+    public struct Device: Sendable, Equatable {
+        public var path: String
+        public var socketPath: String
+        public var lun: UInt16
+        public init(path: String, socketPath: String, lun: UInt16 = 0) {
+            self.path = path; self.socketPath = socketPath; self.lun = lun
+        }
+    }
+
+    /// Path 0 is `$FCINIT_DEVICE`; path i is `$FCINIT_DEVICE_i`.
+    public var devices: [Device]
     public var shimPath: String
 
-    public init(devicePath: String, socketPath: String, shimPath: String) {
-        self.devicePath = devicePath
-        self.socketPath = socketPath
+    public var devicePath: String { devices[0].path }
+    public var socketPath: String { devices[0].socketPath }
+
+    public init(devicePath: String, socketPath: String, shimPath: String, lun: UInt16 = 0) {
+        self.init(devices: [Device(path: devicePath, socketPath: socketPath, lun: lun)], shimPath: shimPath)
+    }
+
+    public init(devices: [Device], shimPath: String) {
+        precondition(!devices.isEmpty)
+        self.devices = devices
         self.shimPath = shimPath
     }
 
-    /// `LD_PRELOAD`, `FCINIT_DEVICE` and `FCINIT_SGBRIDGE` (LD_PRELOAD holds only the shim).
+    /// `LD_PRELOAD` and, per device, `FCINIT_DEVICE[_i]`, `FCINIT_SGBRIDGE[_i]`, `FCINIT_LUN[_i]`.
     public var additions: [String: String] {
-        ["LD_PRELOAD": shimPath,
-         SGBridgeProtocol.deviceVariable: devicePath,
-         SGBridgeProtocol.socketVariable: socketPath]
+        var a = ["LD_PRELOAD": shimPath]
+        for (i, d) in devices.enumerated() {
+            a[SGBridgeProtocol.variable(SGBridgeProtocol.deviceVariable, path: i)] = d.path
+            a[SGBridgeProtocol.variable(SGBridgeProtocol.socketVariable, path: i)] = d.socketPath
+            a[SGBridgeProtocol.variable(SGBridgeProtocol.lunVariable, path: i)] = String(d.lun)
+        }
+        return a
     }
 
     /// `environment` with the additions; the shim goes first in an existing `LD_PRELOAD`.
     public func applied(to environment: [String: String]) -> [String: String] {
         var e = environment
+        // Paths beyond ours from an enclosing `fcinit exec` would name devices this one does not serve.
+        for k in environment.keys where k.hasPrefix(SGBridgeProtocol.deviceVariable + "_")
+            || k.hasPrefix(SGBridgeProtocol.socketVariable + "_") || k.hasPrefix(SGBridgeProtocol.lunVariable + "_") {
+            e[k] = nil
+        }
         for (k, v) in additions { e[k] = v }
         if let existing = environment["LD_PRELOAD"], !existing.isEmpty {
             let others = existing.split(whereSeparator: { $0 == ":" || $0 == " " }).filter { $0 != shimPath }

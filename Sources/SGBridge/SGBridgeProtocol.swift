@@ -30,6 +30,12 @@ public enum SGBridgeProtocol {
     public static let deviceVariable = "FCINIT_DEVICE"
     public static let socketVariable = "FCINIT_SGBRIDGE"
     public static let debugVariable = "FCINIT_SGSHIM_DEBUG"
+    public static let lunVariable = "FCINIT_LUN"
+
+    /// The variable of path `index` of a multipath device set: `FCINIT_DEVICE`, `FCINIT_DEVICE_1`…
+    public static func variable(_ base: String, path index: Int) -> String {
+        index == 0 ? base : "\(base)_\(index)"
+    }
 
     /// A decoded request header (the fixed 32 bytes).
     public struct RequestHeader: Sendable, Equatable {

@@ -12,11 +12,20 @@ struct Exec: FCInitSubcommand {
             Logs in to the target, serves an SG_IO bridge on a private socket and runs COMMAND with \
             the fcinit SG shim preloaded: opening $FCINIT_DEVICE gives a fake sg device whose SG_IO \
             commands go to the LUN over FC (sg3_utils, fio --ioengine=sg). Exits with COMMAND's status.
+            Several paths: repeat --target (other target ports) and/or give --initiator (other \
+            initiator ports, each its own N_Port on the fabric); every (initiator, target) pair is one \
+            I_T nexus and one device, $FCINIT_DEVICE, $FCINIT_DEVICE_1, … ($FCINIT_PATHS says how many), \
+            in the order initiators × targets.
             Example: fcinit exec --target wwn.2100001B32AAAAAA --lun 0 -- sh -c 'sg_inq $FCINIT_DEVICE'
             """)
     @OptionGroup var global: GlobalOptions
-    @OptionGroup var target: TargetOptions
-    @Option(help: "The fake device path (default /dev/sg-fcinit<LUN>).")
+    @Option(name: .customLong("target"), help: "Target port name (wwn.XXXXXXXXXXXXXXXX or colon form); repeat for more paths.")
+    var targets: [String] = []
+    @Option(help: "Logical unit number.")
+    var lun: UInt16 = 0
+    @Option(name: .customLong("initiator"), help: "Another initiator port name (WWPN) for more paths; repeatable.")
+    var initiators: [String] = []
+    @Option(help: "The fake device path (default /dev/sg-fcinit<LUN>; further paths add -path<N>).")
     var device: String?
     @Option(help: "Retries of a timed-out or link-lost command.")
     var retries: Int = 5
@@ -27,6 +36,26 @@ struct Exec: FCInitSubcommand {
         var c = command
         if c.first == "--" { c.removeFirst() }
         if c.isEmpty { throw ValidationError("give the program to run after --") }
+        if targets.isEmpty { throw ValidationError("give the target port with --target") }
+        if retries < 0 { throw ValidationError("--retries must not be negative") }
+    }
+
+    func targetNames() throws -> [WWN] {
+        try targets.map { t in
+            guard let w = WWN(t) else { throw ValidationError("invalid target name '\(t)'") }
+            return w
+        }
+    }
+
+    func initiatorNames() throws -> [WWN] {
+        let first = try global.portName()
+        var out = [first]
+        for t in initiators {
+            guard let w = WWN(t) else { throw ValidationError("invalid initiator WWPN '\(t)'") }
+            if out.contains(w) { throw ValidationError("initiator \(w.colonSeparated) is given twice") }
+            out.append(w)
+        }
+        return out
     }
 
     func execute() async throws {
@@ -38,26 +67,44 @@ struct Exec: FCInitSubcommand {
             guard let shim = SGBridgeEnvironment.locateShim() else {
                 throw CLIError("cannot find \(SGBridgeEnvironment.libraryName) (build it with `swift build --product fcinit-sgshim`, or set \(SGBridgeEnvironment.overrideVariable))")
             }
-            let wwpn = try target.targetName(), lun = target.lun, retries = retries
-            let devicePath = device ?? "/dev/sg-fcinit\(lun)"
-            status = try await global.withInitiator { ini in
-                try await ini.cliLogin(wwpn)
-                // As the Linux sd probe does: TEST UNIT READY absorbs the power-on/reset unit
-                // attention of the new I_T nexus, so the program sees the device as a disk after a scan.
-                _ = try? await ini.executeWithRetry(.testUnitReady(lun: lun), target: wwpn)
-                let socketPath = NSTemporaryDirectory() + "fcinit-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
-                let server: SGBridgeServer
-                do {
-                    server = try SGBridgeServer(socketPath: socketPath) { request in
-                        await bridge(request, initiator: ini, target: wwpn, lun: lun, retries: retries)
+            let wwpns = try targetNames(), names = try initiatorNames(), lun = lun, retries = retries
+            let basePath = device ?? "/dev/sg-fcinit\(lun)"
+            if Set(wwpns).count != wwpns.count { throw CLIError("a target port is given twice") }
+            if wwpns.count * names.count > SGBridgeEnvironment.maximumDevices {
+                throw CLIError("at most \(SGBridgeEnvironment.maximumDevices) paths (initiators × targets)")
+            }
+            status = try await global.withInitiators(names) { inis in
+                var paths: [(FCInitiator, WWN)] = []
+                for ini in inis {
+                    for wwpn in wwpns {
+                        try await ini.cliLogin(wwpn)
+                        // As the Linux sd probe does: TEST UNIT READY absorbs the power-on/reset unit
+                        // attention of the new I_T nexus, so the program sees the device as a disk after a scan.
+                        _ = try? await ini.executeWithRetry(.testUnitReady(lun: lun), target: wwpn)
+                        paths.append((ini, wwpn))
                     }
-                } catch {
-                    throw CLIError("cannot serve the SG bridge at \(socketPath): \(error)")
                 }
-                server.start()
-                defer { server.stop() }
-                let env = SGBridgeEnvironment(devicePath: devicePath, socketPath: socketPath, shimPath: shim)
-                return try await runChild(args, environment: env.applied(to: ProcessInfo.processInfo.environment))
+                var servers: [SGBridgeServer] = []
+                defer { for s in servers { s.stop() } }
+                var devices: [SGBridgeEnvironment.Device] = []
+                for (i, (ini, wwpn)) in paths.enumerated() {
+                    let socketPath = NSTemporaryDirectory() + "fcinit-\(getpid())-\(i)-\(UInt32.random(in: 0...UInt32.max)).sock"
+                    let server: SGBridgeServer
+                    do {
+                        server = try SGBridgeServer(socketPath: socketPath) { request in
+                            await bridge(request, initiator: ini, target: wwpn, lun: lun, retries: retries)
+                        }
+                    } catch {
+                        throw CLIError("cannot serve the SG bridge at \(socketPath): \(error)")
+                    }
+                    server.start()
+                    servers.append(server)
+                    devices.append(.init(path: i == 0 ? basePath : "\(basePath)-path\(i)", socketPath: socketPath, lun: lun))
+                }
+                let env = SGBridgeEnvironment(devices: devices, shimPath: shim)
+                var environment = env.applied(to: ProcessInfo.processInfo.environment)
+                environment["FCINIT_PATHS"] = String(devices.count)
+                return try await runChild(args, environment: environment)
             }
         }
         throw ExitCode(status)
@@ -101,12 +148,27 @@ func bridge(_ request: SGRequest, initiator: FCInitiator, target: WWN, lun: UInt
 }
 
 /// Runs `argv` (looked up in PATH) with inherited stdio; returns its exit status (128 + signal
-/// when killed).
+/// when killed). SIGINT, SIGTERM and SIGHUP sent to fcinit are passed on to the program (which
+/// may take its time to stop: its SCSI commands still complete or time out through the bridge),
+/// and fcinit logs out only after it has exited.
 func runChild(_ argv: [String], environment: [String: String]) async throws -> Int32 {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = argv
     p.environment = environment
+    let forwarded = [SIGINT, SIGTERM, SIGHUP]
+    var sources: [DispatchSourceSignal] = []
+    for sig in forwarded {
+        signal(sig, SIG_IGN)
+        let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+        src.setEventHandler { if p.isRunning { kill(p.processIdentifier, sig) } }
+        src.resume()
+        sources.append(src)
+    }
+    defer {
+        for s in sources { s.cancel() }
+        for sig in forwarded { signal(sig, SIG_DFL) }
+    }
     do { try p.run() } catch { throw CLIError("cannot run \(argv[0]): \(error.localizedDescription)") }
     return await withCheckedContinuation { c in
         let t = Thread {

@@ -77,24 +77,35 @@ struct GlobalOptions: ParsableArguments {
 
     /// Logs in to the fabric, runs `body`, logs out (also on error).
     func withInitiator<T: Sendable>(_ body: (FCInitiator) async throws -> T) async throws -> T {
-        let name = try portName(), node = try nodeName()
+        try await withInitiators([try portName()]) { try await body($0[0]) }
+    }
+
+    /// One N_Port per name (the WWNN, if given, only for the first), all logged in to the
+    /// fabric; runs `body`, logs them all out (also on error).
+    func withInitiators<T: Sendable>(_ names: [WWN], _ body: ([FCInitiator]) async throws -> T) async throws -> T {
+        let node = try nodeName()
         do { try FCInitiator.checkFabric(fabric) } catch {
             throw CLIError("cannot reach the fabric at \(fabric): \(error)")
         }
-        let ini = FCInitiator(portName: name, nodeName: node, fabricPath: fabric, reconnect: false)
-        ini.start()
-        do {
-            try await ini.waitOnline(timeout: .seconds(15))
-        } catch {
-            await ini.stop()
-            throw CLIError("fabric login (FLOGI) at \(fabric) did not complete")
+        let inis = names.enumerated().map { i, name in
+            FCInitiator(portName: name, nodeName: i == 0 ? node : nil, fabricPath: fabric, reconnect: false)
+        }
+        func stopAll() async { for ini in inis { await ini.stop() } }
+        for ini in inis { ini.start() }
+        for ini in inis {
+            do {
+                try await ini.waitOnline(timeout: .seconds(15))
+            } catch {
+                await stopAll()
+                throw CLIError("fabric login (FLOGI) of \(ini.portName.colonSeparated) at \(fabric) did not complete")
+            }
         }
         do {
-            let r = try await body(ini)
-            await ini.stop()
+            let r = try await body(inis)
+            await stopAll()
             return r
         } catch {
-            await ini.stop()
+            await stopAll()
             throw error
         }
     }

@@ -43,6 +43,8 @@ import Testing
         #expect(defines["SGB_ENV_DEVICE"] == "\"\(SGBridgeProtocol.deviceVariable)\"")
         #expect(defines["SGB_ENV_SOCKET"] == "\"\(SGBridgeProtocol.socketVariable)\"")
         #expect(defines["SGB_ENV_DEBUG"] == "\"\(SGBridgeProtocol.debugVariable)\"")
+        #expect(defines["SGB_ENV_LUN"] == "\"\(SGBridgeProtocol.lunVariable)\"")
+        #expect(defines["SGB_MAX_DEVICES"] == String(SGBridgeEnvironment.maximumDevices))
     }
 
     @Test func requestHeaderRoundTrip() throws {
@@ -154,6 +156,16 @@ import Testing
         #expect(merged["FCINIT_DEVICE"] == "/dev/sg-fcinit0")
         #expect(merged["FCINIT_SGBRIDGE"] == "/tmp/x.sock")
         #expect(merged["PATH"] == "/usr/bin")
+        #expect(merged["FCINIT_LUN"] == "0")
+        // Several paths: _1, _2 … beside the first; stale paths of an enclosing exec are dropped.
+        let multi = SGBridgeEnvironment(devices: [.init(path: "/dev/sg-fcinit3", socketPath: "/tmp/a.sock", lun: 3),
+                                                  .init(path: "/dev/sg-fcinit3-path1", socketPath: "/tmp/b.sock", lun: 3)],
+                                        shimPath: "/opt/lib/libfcinit-sgshim.so")
+        let m = multi.applied(to: ["FCINIT_DEVICE_2": "/dev/old", "FCINIT_SGBRIDGE_2": "/tmp/old.sock"])
+        #expect(m["FCINIT_DEVICE"] == "/dev/sg-fcinit3" && m["FCINIT_SGBRIDGE"] == "/tmp/a.sock" && m["FCINIT_LUN"] == "3")
+        #expect(m["FCINIT_DEVICE_1"] == "/dev/sg-fcinit3-path1" && m["FCINIT_SGBRIDGE_1"] == "/tmp/b.sock" && m["FCINIT_LUN_1"] == "3")
+        #expect(m["FCINIT_DEVICE_2"] == nil && m["FCINIT_SGBRIDGE_2"] == nil)
+        #expect(SGBridgeProtocol.variable("FCINIT_DEVICE", path: 0) == "FCINIT_DEVICE")
         let candidates = SGBridgeEnvironment.shimCandidates(environment: [:], executablePath: "/w/.build/x86_64-unknown-linux-gnu/debug/fcinit",
                                                             currentDirectory: "/w")
         #expect(candidates.first == "/w/.build/x86_64-unknown-linux-gnu/debug/libfcinit-sgshim.so")

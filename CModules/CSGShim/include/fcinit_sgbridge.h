@@ -69,6 +69,7 @@
 #define SGB_MAX_CDB_LENGTH 260
 #define SGB_MAX_SENSE_LENGTH 252
 #define SGB_MAX_TRANSFER (64u * 1024u * 1024u)
+#define SGB_MAX_DEVICES 16 /* fake devices (paths) one program can be given */
 
 #define SGB_DIR_NONE 0
 #define SGB_DIR_TO_DEVICE 1
@@ -88,6 +89,9 @@
 #define SGB_ENV_DEVICE "FCINIT_DEVICE"
 #define SGB_ENV_SOCKET "FCINIT_SGBRIDGE"
 #define SGB_ENV_DEBUG "FCINIT_SGSHIM_DEBUG"
+/* The LUN the device reports in SG_GET_SCSI_ID. Further paths of a multipath `fcinit exec` add
+ * _1, _2 ... to FCINIT_DEVICE, FCINIT_SGBRIDGE and FCINIT_LUN. */
+#define SGB_ENV_LUN "FCINIT_LUN"
 
 struct sgb_request_header {
     uint32_t magic;
