@@ -7,6 +7,7 @@ packages=(
   util-linux     # fallocate, losetup
   tshark         # Wireshark's dissectors: the tests check captured FC frames with them
   fio            # fio --ioengine=sg through fcinit exec (tests, benchmarks)
+  libiscsi-bin   # iscsi-test-cu: libiscsi's SCSI conformance suite, run over SG_IO through fcinit exec
 )
 
 missing=()

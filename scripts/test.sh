@@ -9,3 +9,6 @@ swift build --build-tests
 # process on Swift's cooperative pool (two threads on a two-core machine), and the CPU-bound
 # fuzz suites or blocking process waits of other suites running beside them would starve it.
 swift test --skip-build --no-parallel
+# libiscsi's conformance suite through the fabric against every LU configuration (release build;
+# fails on any failed test). The committed docs/CONFORMANCE.md is what this script wrote.
+scripts/conformance.sh --output "$(mktemp /tmp/stmf-conformance-XXXXXX.md)"

@@ -117,3 +117,33 @@ struct PreDataPhaseTests {
         await rig.shutdown()
     }
 }
+
+@Suite("fcinit exec passes signals on")
+struct ExecSignalTests {
+    /// SIGTERM to fcinit reaches the program (which decides how to stop), and fcinit exits
+    /// with the program's status after it has gone: a tool under `fcinit exec` can be stopped.
+    @Test func sigtermReachesTheProgram() async throws {
+        guard let bin = fcinitExecutable() else { return }
+        let rig = try await TargetRig()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin)
+        p.arguments = ["--fabric", rig.fab.socket, "--wwpn", "21:00:00:24:ff:fc:00:0e", "exec",
+                       "--target", "wwn." + TargetRig.targetName.hex, "--",
+                       "sh", "-c", "trap 'echo stopping; exit 3' TERM; echo ready; while :; do sleep 0.1; done"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let reader = Task.detached { String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        // Wait until the program runs (its first line), then stop fcinit.
+        #expect(await eventually(.seconds(30)) { p.isRunning && FileManager.default.fileExists(atPath: "/proc/\(p.processIdentifier)") })
+        try await Task.sleep(for: .seconds(2))
+        kill(p.processIdentifier, SIGTERM)
+        let exited = await eventually(.seconds(30)) { !p.isRunning }
+        #expect(exited)
+        if !exited { p.terminate() }
+        let text = await reader.value
+        #expect(text.contains("ready") && text.contains("stopping"), "\(text)")
+        #expect(p.terminationStatus == 3)
+        await rig.shutdown()
+    }
+}

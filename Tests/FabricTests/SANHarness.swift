@@ -18,10 +18,11 @@ final class SAN: @unchecked Sendable {
     private var stmfd: Process?
     private(set) var guid = ""
 
-    init(zones: String? = nil) throws {
+    /// `resourceAllocationTimeout` (R_A_TOV, ms): the FC exchange timeout is twice it.
+    init(zones: String? = nil, resourceAllocationTimeout: Int = 1000) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("san-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir + "/state", withIntermediateDirectories: true)
-        var args = ["--socket", fabricSocket, "--pcap", pcapPath, "--e-d-tov", "500", "--r-a-tov", "1000"]
+        var args = ["--socket", fabricSocket, "--pcap", pcapPath, "--e-d-tov", "500", "--r-a-tov", String(resourceAllocationTimeout)]
         if let zones {
             try zones.write(toFile: dir + "/zones", atomically: true, encoding: .utf8)
             args += ["--zones", dir + "/zones"]

@@ -94,6 +94,32 @@ struct SANTests {
         }
     }
 
+    /// One command of the Block Limits maximum transfer length (8 MiB) each way through the
+    /// processes, verified; one block more is refused before its data phase with INVALID FIELD
+    /// IN CDB, which the tool sees as sense, not as a transport error.
+    @Test func transfersUpToTheMaximumTransferLength() throws {
+        // A debug build with the capture on moves 8 MiB through three processes in seconds:
+        // an exchange timeout (2 × R_A_TOV) of 20 s, as on a real SAN, not the 2 s of the other tests.
+        let san = try SAN(resourceAllocationTimeout: 10_000)
+        try san.provision()
+        func exec(_ script: String, ok: Bool = true) throws -> ProcessResult {
+            let args = ["exec", "--target", "wwn." + SAN.target, "--lun", "0", "--", "sh", "-c", script]
+            return ok ? try san.ok("fcinit", args, wwpn: SAN.host) : try san.run("fcinit", args, wwpn: SAN.host)
+        }
+        let limits = try exec("sg_vpd -p bl \"$FCINIT_DEVICE\"")
+        #expect(limits.out.contains("Maximum transfer length: 16384 blocks"), "\(limits.out)")
+        let dd = try exec("head -c 8388608 /dev/urandom > \(san.dir)/p && sg_dd if=\(san.dir)/p of=\"$FCINIT_DEVICE\" bs=512 bpt=16384 count=16384"
+                          + " && sg_dd if=\"$FCINIT_DEVICE\" of=\(san.dir)/q bs=512 bpt=16384 count=16384 && cmp \(san.dir)/p \(san.dir)/q && echo SAME")
+        #expect(dd.out.contains("SAME"), "\(dd.err)")
+        let over = try exec("sg_dd if=/dev/zero of=\"$FCINIT_DEVICE\" bs=512 bpt=16385 count=16385", ok: false)
+        #expect(over.status != 0)
+        #expect(over.err.lowercased().contains("illegal request") && over.err.lowercased().contains("invalid field in cdb"), "\(over.err)")
+        // READ (16) of 16385 blocks (whatever FCP_DL says: here 4 KiB).
+        let overRead = try exec("sg_raw -r 4096 \"$FCINIT_DEVICE\" 88 00 00 00 00 00 00 00 00 00 00 00 40 01 00 00", ok: false)
+        let text = (overRead.out + overRead.err).lowercased()
+        #expect(overRead.status != 0 && text.contains("check condition") && text.contains("invalid field in cdb"), "\(text)")
+    }
+
     @Test func capturePassesTshark() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tshark") else { return }
         let san = try SAN()
