@@ -47,7 +47,9 @@ struct PreDataPhaseTests {
         // The reads: the same refusal, no data.
         let r = try await ini.execute(patient(.read16(lun: 0, lba: 0, blocks: UInt32(maxTransfer + 1), blockSize: bs)), target: id)
         #expect(r.status == .checkCondition && r.data.isEmpty)
-        #expect(try transferReadyFrames(rig) ?? 0 == 0)
+        // One write that succeeds: the capture shows its XFER_RDY, and only that one.
+        #expect(try await ini.execute(.write16(lun: 0, lba: 0, data: testPattern(bs, seed: 2), blockSize: bs), target: id).status == .good)
+        if let n = try transferReadyFrames(rig) { #expect(n == 1) }
         await ini.stop(); await rig.shutdown()
     }
 
