@@ -204,9 +204,10 @@ done
       "$WORK/$name.tsv"
   done
   echo
-  echo "A skip is the suite's own decision, from what the LU advertises (the reason is the suite's"
-  echo "message). Every skip and every command reported not implemented, with the configurations it"
-  echo "happened in:"
+  echo "A skip is the suite's own decision (the reason is its message): from what the LU advertises"
+  echo "(not removable, one logical block per physical block, WSNZ, write-protected or not), or a test"
+  echo "it runs only over an iSCSI session (a second login, an iSCSI reset) or only with \`-S\`. Every"
+  echo "skip and every command reported not implemented, with the configurations it happened in:"
   echo
   echo "| test | outcome | reason | configurations |"
   echo "| --- | --- | --- | --- |"
