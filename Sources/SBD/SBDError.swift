@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Errors of the SBD management operations (create-lu, import-lu, modify-lu, delete-lu).
 public enum SBDError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidProperty(name: String, value: String, reason: String)
@@ -8,6 +12,10 @@ public enum SBDError: Error, Equatable, Sendable, CustomStringConvertible {
     case io(operation: String, path: String, errno: Int32)
     case unsupportedBacking(path: String)
     case alreadyInitialized(path: String)
+    /// The path may not hold a logical unit (control characters, /proc, a directory…).
+    case invalidPath(path: String, reason: String)
+    /// The file or device holds data that is not SBD metadata where the metadata would go.
+    case holdsData(path: String, offset: UInt64)
     case metadata(SBDMetadataError)
     case deleted
 
@@ -18,9 +26,11 @@ public enum SBDError: Error, Equatable, Sendable, CustomStringConvertible {
         case .sizeRequired: "size is required: the backing file is smaller than one block after the metadata area"
         case let .sizeExceedsDevice(r, a): "size \(r) exceeds the \(a) bytes available on the device"
         case let .shrinkNotSupported(c, r): "cannot shrink the logical unit from \(c) to \(r) bytes"
-        case let .io(op, p, e): "\(op) \(p): errno \(e)"
+        case let .io(op, p, e): "\(op) \(p): \(String(cString: strerror(e)))"
         case let .unsupportedBacking(p): "\(p) is neither a regular file nor a block device"
         case let .alreadyInitialized(p): "\(p) already holds SBD metadata; use import-lu"
+        case let .invalidPath(p, r): "\(p): cannot hold a logical unit: \(r)"
+        case let .holdsData(p, o): "\(p) holds data (the first non-zero byte is at offset \(o)) and no SBD metadata; refusing to write over it (give --overwrite to use it anyway)"
         case let .metadata(m): m.description
         case .deleted: "the logical unit has been deleted"
         }

@@ -30,16 +30,20 @@ extension SBDLogicalUnit {
     }
 
     /// create-lu: validates the properties, sizes the backing store, writes the metadata.
-    /// Refuses a backing store (or meta file) that already holds SBD metadata.
-    public static func create(properties: SBDProperties, backing: SBDBacking) throws(SBDError) -> SBDLogicalUnit {
+    /// Never writes over data it was not given: the path is resolved (symlinks) and must end at
+    /// a regular file or block device outside /proc and /sys, and the metadata goes only into a
+    /// new file, an empty one, or one whose metadata region is all zeros. One that holds SBD
+    /// metadata is refused (import-lu takes it), anything else too unless `overwrite`.
+    public static func create(properties: SBDProperties, backing: SBDBacking, overwrite: Bool = false) throws(SBDError) -> SBDLogicalUnit {
         var p = properties
         try p.validate()
+        if let a = p.alias { try BackingPath.checkText(a, what: "alias") }
         let guid = p.guid.flatMap { LUGUID($0) } ?? LUGUIDGenerator.shared.next(oui: p.ouiValue)
         p.guid = guid.description
         let bs = UInt64(p.blockSize)
         let saved = ModeParameters(wce: !p.writeCacheDisabled, dSense: false)
 
-        guard case let .path(path) = backing else {
+        guard case let .path(givenPath) = backing else {
             guard let size = p.size else { throw .sizeRequired }
             let lu = SBDLogicalUnit(guid: guid, properties: p, store: RAMBackingStore(bytes: size),
                                     metadata: SBDMetadataArea(location: .memory), blockCount: size / bs,
@@ -48,25 +52,38 @@ extension SBDLogicalUnit {
             return lu
         }
 
-        let (fd, st) = try openFile(path, create: true)
+        let target = try BackingPath.resolve(givenPath)
+        let metaTarget = try p.metaFile.map { (m: String) throws(SBDError) in try BackingPath.resolve(m) }
+        if let metaTarget, metaTarget.path == target.path {
+            throw .invalidPath(path: p.metaFile!, reason: "the meta file is the data file")
+        }
+        let path = target.path
+        let (fd, st, created) = try BackingPath.open(target)
         var metaFD: Int32 = -1
+        var metaCreated = false
         var ok = false
-        defer { if !ok { close(fd); if metaFD >= 0 { close(metaFD) } } }
+        defer {
+            if !ok {
+                close(fd); if metaFD >= 0 { close(metaFD) }
+                // Leave nothing behind that this call created.
+                if created { unlink(path) }
+                if metaCreated, let m = metaTarget { unlink(m.path) }
+            }
+        }
         let kind: BackingKind = st.st_mode & S_IFMT == S_IFBLK ? .blockDevice : .file
-        let inBand = p.metaFile == nil
-        if let mf = p.metaFile {
-            let (m, mst) = try openFile(mf, create: true)
-            metaFD = m
-            if mst.st_size < off_t(SBDMetadataLayout.areaSize), ftruncate(m, off_t(SBDMetadataLayout.areaSize)) != 0 {
-                throw .io(operation: "ftruncate", path: mf, errno: errno)
+        let inBand = metaTarget == nil
+        if let mt = metaTarget {
+            let (m, mst, mc) = try BackingPath.open(mt)
+            metaFD = m; metaCreated = mc
+            p.metaFile = mt.path
+            if mst.st_mode & S_IFMT == S_IFREG, mst.st_size < off_t(SBDMetadataLayout.areaSize) {
+                try checkArea(fd: m, path: mt.path, overwrite: overwrite)
+                if ftruncate(m, off_t(SBDMetadataLayout.areaSize)) != 0 { throw .io(operation: "ftruncate", path: mt.path, errno: errno) }
             }
         }
         let areaFD = inBand ? fd : metaFD
-        let areaPath = p.metaFile ?? path
-        if let area = try? SBDMetadataArea.readArea(fd: areaFD, path: areaPath),
-           (try? SBDMetadataLayout.decodeArea(area)) != nil {
-            throw .alreadyInitialized(path: areaPath)
-        }
+        let areaPath = metaTarget?.path ?? path
+        try checkArea(fd: areaFD, path: areaPath, overwrite: overwrite)
         let dataOffset: UInt64 = inBand ? UInt64(SBDMetadataLayout.areaSize) : 0
         let total = try byteSize(fd: fd, st: st, path: path)
         let available = total > dataOffset ? total - dataOffset : 0
@@ -102,6 +119,16 @@ extension SBDLogicalUnit {
             throw error
         }
         return lu
+    }
+
+    /// Refuses to put metadata where it would destroy something: SBD metadata (import-lu), or
+    /// any non-zero byte in the metadata region unless the administrator said to overwrite.
+    static func checkArea(fd: Int32, path: String, overwrite: Bool) throws(SBDError) {
+        switch try BackingPath.contents(fd: fd, path: path, length: SBDMetadataLayout.areaSize) {
+        case .empty: return
+        case .sbdMetadata: throw .alreadyInitialized(path: path)
+        case let .data(offset): if !overwrite { throw .holdsData(path: path, offset: offset) }
+        }
     }
 
     /// import-lu: brings a logical unit back from its backing file/device (in-band metadata)

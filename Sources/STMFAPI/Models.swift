@@ -21,8 +21,11 @@ public struct CreateLURequest: Codable, Sendable, Equatable {
     public var file: String
     /// Every property, size included (`-s` is the `size` property).
     public var properties: LUProperties
-    public init(file: String, properties: LUProperties = LUProperties()) {
-        self.file = file; self.properties = properties
+    /// Write the metadata over a file or device that holds other data (`--overwrite`); without
+    /// it such a backing store is refused.
+    public var overwrite: Bool?
+    public init(file: String, properties: LUProperties = LUProperties(), overwrite: Bool? = nil) {
+        self.file = file; self.properties = properties; self.overwrite = overwrite
     }
 }
 

@@ -26,6 +26,8 @@ public struct Sbdadm: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "create-lu", abstract: "Create a logical unit on FILE.")
         @OptionGroup var global: GlobalOptions
         @Option(name: .short, help: "Size, with optional k/m/g/t suffix.") var s: String?
+        @Flag(help: "Write the LU's metadata over a file or device that holds other data (refused without it).")
+        var overwrite = false
         @Argument var file: String
         func run() throws {
             var props = SBDProperties()
@@ -34,7 +36,8 @@ public struct Sbdadm: ParsableCommand {
                 props.size = v
             }
             let info = try api { () throws(APIClient.Failure) in
-                try global.client.call("POST", "/v1/lus", body: CreateLURequest(file: file, properties: props), as: LUInfo.self)
+                try global.client.call("POST", "/v1/lus", body: CreateLURequest(file: file, properties: props,
+                                                                                 overwrite: overwrite ? true : nil), as: LUInfo.self)
             }
             if global.json { printJSON(info) } else { print(Sbdadm.table([info], header: "Created the following LU:"), terminator: "") }
         }

@@ -30,6 +30,8 @@ public struct Stmfadm: ParsableCommand {
         var p: [String] = []
         @Option(name: .short, help: "Size, with optional k/m/g/t suffix.")
         var s: String?
+        @Flag(help: "Write the LU's metadata over a file or device that holds other data (refused without it).")
+        var overwrite = false
         @Argument(help: "Backing file, block device, or ram:NAME.") var file: String
 
         func run() throws {
@@ -38,7 +40,8 @@ public struct Stmfadm: ParsableCommand {
             let props: SBDProperties
             do { props = try SBDProperties(options: opts) } catch { try fail(error.description) }
             let info = try api { () throws(APIClient.Failure) in
-                try global.client.call("POST", "/v1/lus", body: CreateLURequest(file: file, properties: props), as: LUInfo.self)
+                try global.client.call("POST", "/v1/lus", body: CreateLURequest(file: file, properties: props,
+                                                                                 overwrite: overwrite ? true : nil), as: LUInfo.self)
             }
             if global.json { printJSON(info) } else { print("Logical unit created: \(info.guid)") }
         }

@@ -20,7 +20,11 @@ public final class ConfigStore: Sendable {
         }
     }
 
+    /// The directory holding the database (nil for an in-memory store).
+    public let directory: String?
+
     public init(path: String) throws {
+        directory = path.hasPrefix("/") ? String(path[..<path.lastIndex(of: "/")!]) : nil
         var config = GRDB.Configuration()
         config.journalMode = .wal
         config.foreignKeysEnabled = true

@@ -21,6 +21,16 @@ extension ServiceCore {
             return .badRequest(e.description, code: "INVALID_PROPERTY")
         case .alreadyInitialized:
             return .conflict(e.description, code: "ALREADY_INITIALIZED")
+        case .invalidPath:
+            return .badRequest(e.description, code: "INVALID_PATH")
+        case .holdsData:
+            return .conflict(e.description, code: "HOLDS_DATA")
+        case let .io(_, _, errno) where errno == ENOENT || errno == ENOTDIR || errno == ELOOP || errno == ENAMETOOLONG:
+            return .badRequest(e.description, code: "PATH_NOT_FOUND")
+        case let .io(_, _, errno) where errno == EACCES || errno == EPERM || errno == EROFS:
+            return ServiceError(403, "PERMISSION_DENIED", e.description)
+        case let .io(_, _, errno) where errno == ENOSPC || errno == EDQUOT || errno == EFBIG:
+            return ServiceError(507, "NO_SPACE", e.description)
         case .metadata:
             return ServiceError(422, "METADATA_INVALID", e.description)
         default:
@@ -82,15 +92,33 @@ extension ServiceCore {
         }
     }
 
+    /// Where a path really leads (symlinks resolved); refused when that is inside the state
+    /// directory (the store's own files).
+    func resolvedBackingPath(_ path: String) throws(ServiceError) -> String {
+        let resolved: String
+        do { resolved = try BackingPath.resolve(path).path } catch { throw Self.map(error) }
+        if let state = store.directory, let dir = try? BackingPath.resolve(state).path,
+           resolved == dir || resolved.hasPrefix(dir + "/") {
+            throw .badRequest("\(path): cannot hold a logical unit: it is inside stmfd's state directory \(dir)", code: "INVALID_PATH")
+        }
+        return resolved
+    }
+
     public func createLU(_ r: CreateLURequest) async throws(ServiceError) -> LUInfo {
         let backing = try Self.backing(for: r.file)
         do { try r.properties.validate() } catch { throw Self.map(error) }
+        var r = r
+        if case .path = backing { r.file = try resolvedBackingPath(r.file) }
+        if let m = r.properties.metaFile { r.properties.metaFile = try resolvedBackingPath(m) }
         try checkNotInUse([r.file] + (r.properties.metaFile.map { [$0] } ?? []))
         if let g = r.properties.guid.flatMap(LUGUID.init), luRuntimes[g] != nil {
             throw .conflict("\(g): a logical unit with this GUID exists", code: "LU_EXISTS")
         }
         let lu: SBDLogicalUnit
-        do { lu = try SBDLogicalUnit.create(properties: r.properties, backing: backing) } catch { throw Self.map(error) }
+        let resolvedBacking: SBDBacking = if case .path = backing { .path(r.file) } else { backing }
+        do {
+            lu = try SBDLogicalUnit.create(properties: r.properties, backing: resolvedBacking, overwrite: r.overwrite ?? false)
+        } catch { throw Self.map(error) }
         let rec = Self.record(of: lu, file: r.file, online: true)
         do {
             try store.write { db in try StoredConfiguration.insertLU(db, rec) }
