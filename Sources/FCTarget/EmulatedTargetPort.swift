@@ -57,7 +57,13 @@ public final class EmulatedTargetPort: PortProvider, Sendable {
                                               symbolicName: "swift-stmf emulated target \(portName.hex)",
                                               fabricPath: fabricPath),
                          handlers: handlers())
-        nport.withLock { $0 = port }
+        // One N_Port per port provider: a second online() while one is running is a no-op.
+        let installed = nport.withLock { p -> Bool in
+            guard p == nil else { return false }
+            p = port
+            return true
+        }
+        guard installed else { return }
         port.start()
         _ = try? await port.waitOnline(timeout: .seconds(2))
         let task = Task { [weak self] in

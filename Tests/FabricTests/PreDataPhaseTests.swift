@@ -149,3 +149,36 @@ struct ExecSignalTests {
         await rig.shutdown()
     }
 }
+
+@Suite("Administrative actions repeated")
+struct RepeatedAdminActionTests {
+    /// online-target on an online port and offline-target on an offline one change nothing:
+    /// one N_Port on the fabric, commands keep working, and the port comes back after offline.
+    @Test func onlineAndOfflineTwiceAreIdempotent() async throws {
+        let rig = try await TargetRig()
+        let name = rig.port.name
+        func targetPortsOnFabric() -> Int {
+            rig.fab.fabric.ports().filter { $0.portName?.uppercased() == TargetRig.targetName.hex.uppercased() && $0.loggedIn }.count
+        }
+        #expect(await eventually { targetPortsOnFabric() == 1 })
+        try await rig.stmf.setTargetPortState(name, online: true)
+        try await rig.stmf.setTargetPortState(name, online: true)
+        #expect(rig.fab.fabric.ports().count == 1)
+        #expect(targetPortsOnFabric() == 1)
+        #expect(rig.stmf.targetPortState(name) == .online)
+        let ini = try await rig.fab.onlineInitiator()
+        let r = try await ini.executeWithRetry(patient(.read16(lun: 0, lba: 0, blocks: 8, blockSize: TargetRig.blockSize)), target: TargetRig.targetName)
+        #expect(r.status == .good || r.isUnitAttention)
+        let again = try await ini.executeWithRetry(patient(.read16(lun: 0, lba: 0, blocks: 8, blockSize: TargetRig.blockSize)), target: TargetRig.targetName)
+        #expect(again.status == .good)
+        try await rig.stmf.setTargetPortState(name, online: false)
+        try await rig.stmf.setTargetPortState(name, online: false)
+        #expect(rig.stmf.targetPortState(name) == .offline)
+        #expect(await eventually { targetPortsOnFabric() == 0 })
+        try await rig.stmf.setTargetPortState(name, online: true)
+        #expect(await eventually { targetPortsOnFabric() == 1 })
+        let back = try await ini.executeWithRetry(patient(.read16(lun: 0, lba: 0, blocks: 8, blockSize: TargetRig.blockSize)), target: TargetRig.targetName)
+        #expect(back.status == .good || back.isUnitAttention)
+        await ini.stop(); await rig.shutdown()
+    }
+}

@@ -119,12 +119,21 @@ public final class STMF: Sendable, LUServices {
 
     /// online-target / offline-target: asks the provider, then ends remaining sessions.
     public func setTargetPortState(_ name: PortIdentifier, online: Bool) async throws(STMFError) {
-        let provider: (any PortProvider)? = state.withLock { s in
-            guard s.ports[name] != nil else { return nil }
+        // Already there (online-target on an online port, offline-target on an offline one):
+        // nothing to do, so a repeated admin action never starts a second provider instance.
+        enum Step { case notFound, nothing, change(any PortProvider) }
+        let step: Step = state.withLock { s in
+            guard let p = s.ports[name] else { return .notFound }
+            if p.state == (online ? .online : .offline) { return .nothing }
             s.ports[name]!.state = online ? .onlining : .offlining
-            return s.ports[name]!.provider
+            return .change(p.provider)
         }
-        guard let provider else { throw .targetPortNotFound(name) }
+        let provider: any PortProvider
+        switch step {
+        case .notFound: throw .targetPortNotFound(name)
+        case .nothing: return
+        case let .change(p): provider = p
+        }
         if online {
             do {
                 try await provider.online()
