@@ -37,7 +37,6 @@ extension SBDLogicalUnit {
     public static func create(properties: SBDProperties, backing: SBDBacking, overwrite: Bool = false) throws(SBDError) -> SBDLogicalUnit {
         var p = properties
         try p.validate()
-        if let a = p.alias { try BackingPath.checkText(a, what: "alias") }
         let guid = p.guid.flatMap { LUGUID($0) } ?? LUGUIDGenerator.shared.next(oui: p.ouiValue)
         p.guid = guid.description
         let bs = UInt64(p.blockSize)
@@ -193,6 +192,9 @@ extension SBDLogicalUnit {
                 throw .invalidProperty(name: "size", value: "\(size)", reason: "must be a multiple of the block size \(bs)")
             }
             guard size > current else { throw .shrinkNotSupported(current: current, requested: size) }
+            guard size <= SBDProperties.maximumSize else {
+                throw .invalidProperty(name: "size", value: "\(size)", reason: "larger than the \(SBDProperties.maximumSize) bytes a logical unit can hold")
+            }
             try store.resize(to: size)
             capacityChanged = true
         }

@@ -100,6 +100,10 @@ public struct SBDProperties: Codable, Sendable, Equatable {
 
     private static func printableASCII(_ s: String) -> Bool { s.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F } }
 
+    /// The largest LU: its data plus the in-band metadata area must fit a file offset (off_t,
+    /// 2^63 - 1), in whole 1 MiB units so every block size divides it.
+    public static let maximumSize: UInt64 = (UInt64(Int64.max) - (1 << 20)) / (1 << 20) * (1 << 20)
+
     /// Checks every property; the error names the property and the rule.
     public func validate() throws(SBDError) {
         guard blockSize >= 512, blockSize <= 65536, blockSize & (blockSize - 1) == 0 else {
@@ -108,6 +112,9 @@ public struct SBDProperties: Codable, Sendable, Equatable {
         if let size {
             guard size >= UInt64(blockSize), size % UInt64(blockSize) == 0 else {
                 throw .invalidProperty(name: "size", value: "\(size)", reason: "must be a nonzero multiple of the block size \(blockSize)")
+            }
+            guard size <= Self.maximumSize else {
+                throw .invalidProperty(name: "size", value: "\(size)", reason: "larger than the \(Self.maximumSize) bytes a logical unit can hold (file offsets are 63-bit)")
             }
         }
         if let guid, LUGUID(guid) == nil {

@@ -84,3 +84,34 @@ import Testing
         #expect(e?.description.contains("No such file or directory") == true, "\(String(describing: e))")
     }
 }
+
+/// Any LU size is served sparsely or refused up front.
+@Suite struct SizeLimitTests {
+    @Test func hugeRAMLogicalUnitsCostNothingUntilWritten() async throws {
+        let before = RAMBackingStore.allocated.load(ordering: .relaxed)
+        let h = try Harness.ram(size: 100 << 40)             // 100 TiB, sparse
+        #expect(RAMBackingStore.allocated.load(ordering: .relaxed) == before)
+        let lba = UInt64((100 << 40) / 512 - 8)
+        #expect(await h.run(write16(lba, 8), out: pattern(4096)).status == .good)
+        #expect(await h.run(read16(lba, 8), inLength: 4096).data == pattern(4096))
+        #expect(RAMBackingStore.allocated.load(ordering: .relaxed) >= before + (1 << 20))
+        let status = await h.run(getLBAStatus(0, alloc: 24), inLength: 24)
+        #expect(lbaStatusDescriptors(status.data).first.map { $0.2 } == 1)   // deallocated from LBA 0
+    }
+
+    @Test func sizesBeyondWhatAnLUCanAddressAreRefused() throws {
+        for size: UInt64 in [UInt64(Int64.max) - 511, 16_000_000 << 40, UInt64.max - 511] {
+            var p = SBDProperties(); p.size = size
+            #expect(throws: SBDError.self) { try p.validate() }
+            do throws(SBDError) {
+                _ = try SBDLogicalUnit.create(properties: p, backing: .ram)
+                Issue.record("a RAM LU of \(size) bytes was created")
+            } catch {
+                #expect(error.description.contains("larger than"), "\(error)")
+            }
+        }
+        var p = SBDProperties(); p.size = SBDProperties.maximumSize
+        #expect(throws: Never.self) { try p.validate() }
+        #expect(SBDProperties.maximumSize % 65536 == 0)
+    }
+}

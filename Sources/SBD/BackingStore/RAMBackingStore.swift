@@ -4,36 +4,58 @@ import Glibc
 import STMF
 import Synchronization
 
-/// Memory-backed store, sparse: 1 MiB chunks are allocated on first write, absent chunks
-/// read as zero. Chunks are never freed before the store is (unmap zeroes them), so copies
-/// run outside the lock that guards the chunk table.
+/// Memory-backed store, sparse: 1 MiB chunks are allocated on first write into a map (a
+/// RAM LU of any size costs nothing until it is written), absent chunks read as zero. Chunks
+/// are never freed before the store is (unmap zeroes them), so copies run outside the lock
+/// that guards the map. Every RAM LU of the process draws its chunks from one budget
+/// (`RAMBackingStore.budget`); a write that would exceed it fails with SPACE ALLOCATION FAILED
+/// WRITE PROTECT, as a thin-provisioned disk out of space does (SBC-4 4.7.3.7).
 public final class RAMBackingStore: BackingStore {
     static let chunkShift = 20
     static let chunkSize = 1 << chunkShift
 
-    struct Chunks: @unchecked Sendable { var table: [UnsafeMutableRawPointer?] }
-    private let chunks: Mutex<Chunks>
+    /// Bytes all RAM LUs together may hold: `$STMF_RAM_BUDGET` (a size, e.g. `8g`) when set,
+    /// else half of physical memory.
+    public static let budget: UInt64 = {
+        if let text = getenv("STMF_RAM_BUDGET").map({ String(cString: $0) }), let v = SBDProperties.parseSize(text) { return v }
+        let pages = UInt64(max(0, sysconf(Int32(_SC_PHYS_PAGES)))), page = UInt64(max(0, sysconf(Int32(_SC_PAGESIZE))))
+        return pages * page / 2
+    }()
+    /// Bytes of chunks allocated by every RAM LU of the process.
+    static let allocated = Atomic<UInt64>(0)
+
+    struct Chunks: @unchecked Sendable { var map: [Int: UnsafeMutableRawPointer] = [:] }
+    private let chunks = Mutex(Chunks())
     private let size: Atomic<UInt64>
 
     public init(bytes: UInt64) {
-        let n = Int((bytes + UInt64(Self.chunkSize) - 1) >> UInt64(Self.chunkShift))
-        chunks = Mutex(Chunks(table: Array(repeating: nil, count: n)))
         size = Atomic(bytes)
     }
 
-    deinit { chunks.withLock { for p in $0.table { free(p) } } }
+    deinit {
+        chunks.withLock { c in
+            for p in c.map.values { free(p) }
+            Self.allocated.subtract(UInt64(c.map.count) << UInt64(Self.chunkShift), ordering: .relaxed)
+        }
+    }
 
     public var kind: BackingKind { .ram }
     public var dataBytes: UInt64 { size.load(ordering: .relaxed) }
     public var unmapReadsZero: Bool { true }
     public var thinProvisioned: Bool { true }
 
+    /// Chunk `i`, allocated (within the budget) when `allocate`; nil when absent or refused.
     private func chunk(_ i: Int, allocate: Bool) -> UnsafeMutableRawPointer? {
         chunks.withLock { c -> UnsafeMutableRawPointer? in
-            if let p = c.table[i] { return p }
+            if let p = c.map[i] { return p }
             guard allocate else { return nil }
-            let p = calloc(1, Self.chunkSize)!
-            c.table[i] = p
+            let bytes = UInt64(Self.chunkSize)
+            let (after, _) = Self.allocated.add(bytes, ordering: .relaxed)
+            guard after <= Self.budget, let p = calloc(1, Self.chunkSize) else {
+                Self.allocated.subtract(bytes, ordering: .relaxed)
+                return nil
+            }
+            c.map[i] = p
             return p
         }
     }
@@ -60,9 +82,12 @@ public final class RAMBackingStore: BackingStore {
 
     public func write(from buffer: IOBuffer, bufferOffset: Int, count: Int, offset: UInt64) async throws(SCSIError) {
         let base = buffer.bytes.baseAddress! + bufferOffset
+        var refused = false
         forEach(offset: offset, count: count) { ci, within, done, n in
-            memcpy(chunk(ci, allocate: true)! + within, base + done, n)
+            guard !refused, let p = chunk(ci, allocate: true) else { refused = true; return }
+            memcpy(p + within, base + done, n)
         }
+        if refused { throw .spaceAllocationFailed }
     }
 
     public func flush() async throws(SCSIError) {}
@@ -78,10 +103,6 @@ public final class RAMBackingStore: BackingStore {
     }
 
     public func resize(to bytes: UInt64) throws(SBDError) {
-        let n = Int((bytes + UInt64(Self.chunkSize) - 1) >> UInt64(Self.chunkShift))
-        chunks.withLock { c in
-            while c.table.count < n { c.table.append(nil) }
-        }
         size.store(bytes, ordering: .relaxed)
     }
 
@@ -93,7 +114,7 @@ public final class RAMBackingStore: BackingStore {
             let pos = offset + done
             let ci = Int(pos >> UInt64(Self.chunkShift))
             let n = min(length - done, UInt64(Self.chunkSize) - (pos & UInt64(Self.chunkSize - 1)))
-            appendRun(&runs, n, mapped: ci < chunks.withLock({ $0.table.count }) && chunk(ci, allocate: false) != nil)
+            appendRun(&runs, n, mapped: chunk(ci, allocate: false) != nil)
             done += n
         }
         return Array(runs.prefix(maximumRuns))

@@ -36,6 +36,7 @@ public struct SCSIError: Error, Hashable, Sendable, CustomStringConvertible {
     public static let parameterListLengthError = SCSIError(.illegalRequest, .parameterListLengthError)
     public static let logicalUnitNotSupported = SCSIError(.illegalRequest, .logicalUnitNotSupported)
     public static let writeProtected = SCSIError(.dataProtect, .writeProtected)
+    public static let spaceAllocationFailed = SCSIError(.dataProtect, .spaceAllocationFailedWriteProtect)
     public static let reservationConflict = SCSIError(status: .reservationConflict, sense: nil)
     public static let busy = SCSIError(status: .busy, sense: nil)
     public static let taskSetFull = SCSIError(status: .taskSetFull, sense: nil)
