@@ -81,6 +81,7 @@ let package = Package(
             "STMF", "SBD", "STMFAPI", "Checksum", "CSystemShims", "FCTarget", "FCLink", "FCPort",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),

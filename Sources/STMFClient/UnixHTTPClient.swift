@@ -83,12 +83,15 @@ public struct UnixHTTPClient: Sendable {
         return try Self.parse(data)
     }
 
+    /// Writes the request (no SIGPIPE: MSG_NOSIGNAL). A server that answers early and closes
+    /// (413 for a body too large) ends the write without an error, so its answer is read.
     private func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(ClientError) {
         var off = 0
         while off < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, $0.count - off) }
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)) }
             if n < 0 {
                 if errno == EINTR { continue }
+                if errno == EPIPE || errno == ECONNRESET { return }
                 throw .io("write: \(String(cString: strerror(errno)))")
             }
             off += n

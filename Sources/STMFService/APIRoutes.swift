@@ -27,25 +27,44 @@ struct JSON<T: Encodable & Sendable>: ResponseGenerator {
 }
 
 
-/// Largest request body accepted (an import of tens of thousands of LUs fits).
-let maxRequestBody = 512 * 1024 * 1024
+/// Largest JSON request body: the biggest request the API takes (a create-lu with every
+/// property) is a few KiB.
+let maxJSONBody = 1 << 20
+/// Largest export document an import takes (some 100,000 LUs with views).
+let maxImportBody = 64 << 20
 
 extension Request {
-    /// Decodes a JSON body, refusing malformed input with a 400.
-    mutating func json<T: Decodable>(_ type: T.Type) async throws -> T {
-        let buffer: ByteBuffer
-        do { buffer = try await collectBody(upTo: maxRequestBody) } catch {
-            throw ServiceError.badRequest("request body too large or unreadable: \(error)")
+    /// Collects the body up to `limit` bytes: a larger one is refused with 413 before more of it
+    /// is held in memory.
+    mutating func body(upTo limit: Int) async throws -> ByteBuffer {
+        if let length = headers[.contentLength].flatMap(Int.init), length > limit {
+            // Read and drop what the client sends (nothing is kept, and at most 256 MiB is
+            // read) so that it finishes writing and reads the answer.
+            var dropped = 0
+            for try await chunk in body {
+                dropped += chunk.readableBytes
+                if dropped > 256 << 20 { break }
+            }
+            throw ServiceError(413, "BODY_TOO_LARGE", "request body of \(length) bytes is larger than the \(limit) this request takes")
         }
+        do { return try await collectBody(upTo: limit) } catch let e as HTTPError where e.status == .contentTooLarge {
+            throw ServiceError(413, "BODY_TOO_LARGE", "request body is larger than the \(limit) bytes this request takes")
+        } catch {
+            throw ServiceError.badRequest("request body unreadable: \(error)")
+        }
+    }
+
+    /// Decodes a JSON body, refusing malformed input with a 400 and a large one with a 413.
+    mutating func json<T: Decodable>(_ type: T.Type) async throws -> T {
+        let buffer = try await body(upTo: maxJSONBody)
         do { return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView)) } catch {
             throw ServiceError.badRequest("malformed JSON body for \(T.self): \(error)", code: "MALFORMED_REQUEST")
         }
     }
 
+    /// The raw body of an import.
     mutating func rawBody() async throws -> [UInt8] {
-        do { return Array(try await collectBody(upTo: maxRequestBody).readableBytesView) } catch {
-            throw ServiceError.badRequest("request body too large or unreadable: \(error)")
-        }
+        Array(try await body(upTo: maxImportBody).readableBytesView)
     }
 
     func flag(_ name: String) -> Bool {

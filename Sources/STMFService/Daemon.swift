@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import STMF
 import STMFAPI
@@ -69,6 +70,14 @@ public struct Daemon {
         deinit { close(fd) }
     }
 
+    /// Connections idle for a minute are closed (a client that connects and sends nothing, or
+    /// stops half-way, holds no resources for long); request headers are capped at 16 KiB.
+    static var httpConfiguration: HTTP1Channel.Configuration {
+        var c = HTTP1Channel.Configuration(idleTimeout: .seconds(60))
+        c.httpDecoder = .init(maxHeaderFieldSize: 16 << 10, maxHeaderListSize: 16 << 10, maxHeaderFieldCount: 100)
+        return c
+    }
+
     public func run() async throws {
         try Self.prepare(stateDirectory)
         let lock = try StateLock(path: stateDirectory.lockPath)
@@ -87,6 +96,7 @@ public struct Daemon {
         let oldMask = umask(0o117)
         let app = Application(
             router: APIRoutes.router(core: core, metrics: metrics),
+            server: .http1(configuration: Self.httpConfiguration),
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "stmfd"),
             onServerRunning: { _ in
                 umask(oldMask)

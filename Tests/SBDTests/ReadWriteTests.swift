@@ -96,7 +96,7 @@ func instrumentedLU(_ store: InstrumentedStore, wcd: Bool = false) -> SBDLogical
 
     @Test func blockDeviceRoundTripOrRefusal() async throws {
         // Creating a block device needs root; a character device must be refused.
-        #expect(throws: SBDError.unsupportedBacking(path: "/dev/null")) {
+        #expect(throws: SBDError.invalidPath(path: "/dev/null", reason: "it is a character device; a logical unit needs a regular file or a block device")) {
             var p = SBDProperties(); p.size = 1 << 20
             _ = try SBDLogicalUnit.create(properties: p, backing: .path("/dev/null"))
         }

@@ -3,6 +3,7 @@ import ProcessTestSupport
 import Testing
 @testable import STMFService
 import STMFAPI
+import STMFClient
 
 /// Restart persistence, export/import round trips and corruption detection, all against
 /// real stmfd processes.
@@ -161,5 +162,20 @@ import STMFAPI
         #expect(r.out.contains("\"configStatus\":\"initialized\""))
         let bad = try runTool(curl, ["-s", "--unix-socket", d.socketPath, "-X", "POST", "-d", "{not json", "http://stmfd/v1/host-groups"])
         #expect(bad.out.contains("\"code\":\"MALFORMED_REQUEST\""))
+    }
+
+    /// Bodies are capped: 1 MiB of JSON, 64 MiB for an import; past that 413 with a stable
+    /// code, before the daemon holds the rest.
+    @Test func requestBodiesAreCapped() throws {
+        let d = try DaemonHarness(); defer { d.cleanup() }
+        try d.start()
+        let http = UnixHTTPClient(socketPath: d.socketPath)
+        let big = Array("{\"name\":\"".utf8) + [UInt8](repeating: 0x61, count: 2 << 20) + Array("\"}".utf8)
+        let r = try http.send(method: "POST", path: "/v1/host-groups", body: big)
+        #expect(r.status == 413)
+        #expect(String(decoding: r.body, as: UTF8.self).contains("BODY_TOO_LARGE"))
+        // The daemon is fine afterwards, and a normal request still works.
+        let ok = try http.send(method: "POST", path: "/v1/host-groups", body: Array("{\"name\":\"hg1\"}".utf8))
+        #expect(ok.status / 100 == 2, "\(String(decoding: ok.body, as: UTF8.self))")
     }
 }
