@@ -35,6 +35,18 @@ public struct Daemon {
     }
 
     /// Creates the state directory (0750) if needed.
+    /// Every file LU holds descriptors: take the hard limit as the soft one (the default soft
+    /// limit of 1024 ended LU creation near the thousandth LU with "Too many open files").
+    static func raiseDescriptorLimit(logger: Logger) {
+        var l = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &l) == 0, l.rlim_cur < l.rlim_max else { return }
+        let before = l.rlim_cur
+        l.rlim_cur = l.rlim_max
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &l) == 0 {
+            logger.info("raised the open-file limit", metadata: ["from": "\(before)", "to": "\(l.rlim_max)"])
+        }
+    }
+
     static func prepare(_ dir: StateDirectory) throws(StartError) {
         var st = stat()
         if stat(dir.path, &st) != 0 {
@@ -80,6 +92,7 @@ public struct Daemon {
 
     public func run() async throws {
         try Self.prepare(stateDirectory)
+        Self.raiseDescriptorLimit(logger: logger)
         let lock = try StateLock(path: stateDirectory.lockPath)
         defer { withExtendedLifetime(lock) {} }
 
