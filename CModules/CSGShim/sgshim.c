@@ -144,6 +144,15 @@ static int ndevices;
 static int debug_enabled;
 static atomic_int initialized;
 
+/* Variable `base` of path i: base itself for path 0, base_i after it. */
+static const char *path_env(const char *base, int i)
+{
+    char name[64];
+    if (i == 0) return getenv(base);
+    snprintf(name, sizeof name, "%s_%d", base, i);
+    return getenv(name);
+}
+
 static void load_real(void)
 {
     LOAD(open); LOAD(open64); LOAD(openat); LOAD(openat64);
@@ -156,17 +165,7 @@ static void load_real(void)
     LOAD(statx); LOAD(access); LOAD(faccessat);
 
     for (int i = 0; i < MAX_DEVICES; i++) {
-        char dv[64], sv[64], lv[64];
-        if (i == 0) {
-            snprintf(dv, sizeof dv, "%s", SGB_ENV_DEVICE);
-            snprintf(sv, sizeof sv, "%s", SGB_ENV_SOCKET);
-            snprintf(lv, sizeof lv, "%s", SGB_ENV_LUN);
-        } else {
-            snprintf(dv, sizeof dv, "%s_%d", SGB_ENV_DEVICE, i);
-            snprintf(sv, sizeof sv, "%s_%d", SGB_ENV_SOCKET, i);
-            snprintf(lv, sizeof lv, "%s_%d", SGB_ENV_LUN, i);
-        }
-        const char *d = getenv(dv), *s = getenv(sv), *l = getenv(lv);
+        const char *d = path_env(SGB_ENV_DEVICE, i), *s = path_env(SGB_ENV_SOCKET, i), *l = path_env(SGB_ENV_LUN, i);
         if (!d || !*d || strlen(d) >= sizeof devices[i].path) break;
         strcpy(devices[i].path, d);
         if (s && strlen(s) < sizeof devices[i].socket) strcpy(devices[i].socket, s);

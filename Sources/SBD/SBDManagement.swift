@@ -8,9 +8,9 @@ import STMF
 /// thread and may block on the file system (management path); modify writes metadata through
 /// the I/O threads.
 extension SBDLogicalUnit {
-    static func openFile(_ path: String, create: Bool) throws(SBDError) -> (Int32, stat) {
-        var fd = open(path, O_RDWR | O_CLOEXEC)
-        if fd < 0 && errno == ENOENT && create { fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
+    /// Opens an existing LU's file or device (import-lu); create-lu goes through `BackingPath`.
+    static func openFile(_ path: String) throws(SBDError) -> (Int32, stat) {
+        let fd = open(path, O_RDWR | O_CLOEXEC)
         if fd < 0 { throw .io(operation: "open", path: path, errno: errno) }
         var st = stat()
         if fstat(fd, &st) != 0 { let e = errno; close(fd); throw .io(operation: "fstat", path: path, errno: e) }
@@ -133,7 +133,7 @@ extension SBDLogicalUnit {
     /// import-lu: brings a logical unit back from its backing file/device (in-band metadata)
     /// or from its separate meta file, which names the data file.
     public static func importLU(path: String) throws(SBDError) -> SBDLogicalUnit {
-        let (fd, _) = try openFile(path, create: false)
+        let (fd, _) = try openFile(path)
         var dataFD: Int32 = -1
         var ok = false
         defer { if !ok { close(fd); if dataFD >= 0 && dataFD != fd { close(dataFD) } } }
@@ -165,7 +165,7 @@ extension SBDLogicalUnit {
         } else {
             guard let dp = rec.dataPath else { throw .metadata(.malformed("meta file names no data file")) }
             dataPath = dp
-            (dataFD, dst) = try openFile(dp, create: false)
+            (dataFD, dst) = try openFile(dp)
         }
         let have = try byteSize(fd: dataFD, st: dst, path: dataPath)
         let need = rec.dataOffset + blockCount

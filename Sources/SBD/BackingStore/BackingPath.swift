@@ -64,7 +64,6 @@ public enum BackingPath {
         case S_IFCHR: "a character device"
         case S_IFIFO: "a FIFO"
         case S_IFSOCK: "a socket"
-        case S_IFLNK: "a symbolic link"
         default: "neither a regular file nor a block device"
         }
     }

@@ -4,7 +4,7 @@ extension SBDLogicalUnit {
     /// WRITE SAME (10/16). NUMBER OF LOGICAL BLOCKS 0 is refused (WSNZ); UNMAP with zero
     /// data (or NDOB) deallocates when unmapped blocks read as zero, zero data is written as
     /// zeroes, other data is replicated from a buffer of whole blocks.
-    struct WriteSameRequest { var lba: UInt64; var blocks: UInt64; var unmap: Bool; var ndob: Bool; var dataLength: Int }
+    struct WriteSameRequest { var lba: UInt64; var blocks: UInt64; var lengthByte: Int; var unmap: Bool; var ndob: Bool; var dataLength: Int }
 
     /// The CDB's checks: write protection, NUMBER OF LOGICAL BLOCKS within 1...MAXIMUM WRITE
     /// SAME LENGTH (WSNZ), range.
@@ -17,13 +17,12 @@ extension SBDLogicalUnit {
         if s.writeProtect { throw .writeProtected }
         if blocks == 0 || blocks > limits.maxWriteSameBlocks { throw .invalidFieldInCDB(byte: lengthByte, bit: nil) }
         try checkRange(lba, blocks, s)
-        return WriteSameRequest(lba: lba, blocks: blocks, unmap: cdb[1] & 0x08 != 0, ndob: ndob, dataLength: ndob ? 0 : blockSize)
+        return WriteSameRequest(lba: lba, blocks: blocks, lengthByte: lengthByte, unmap: cdb[1] & 0x08 != 0, ndob: ndob, dataLength: ndob ? 0 : blockSize)
     }
 
     func writeSame(_ t: LUTask, _ s: Snapshot) async throws(SCSIError) -> TaskResponse {
         let r = try checkWriteSame(t.cdb, s)
-        let lba = r.lba, blocks = r.blocks, ndob = r.ndob, unmapBit = r.unmap
-        let lengthByte = t.cdb.opcode == OperationCode.writeSame16 ? 10 : 7
+        let lba = r.lba, blocks = r.blocks, ndob = r.ndob, unmapBit = r.unmap, lengthByte = r.lengthByte
         var zero = ndob
         if !ndob {
             guard let out = t.dataOut, out.count >= blockSize else { throw .invalidFieldInCDB(byte: lengthByte, bit: nil) }
@@ -53,7 +52,6 @@ extension SBDLogicalUnit {
             }
         }
         if !s.wce { try await store.flush() }
-        let used = ndob ? 0 : blockSize
-        return TaskResponse(status: .good, dataLength: used, intendedLength: used)
+        return TaskResponse(status: .good, dataLength: r.dataLength, intendedLength: r.dataLength)
     }
 }
