@@ -25,6 +25,10 @@ public final class Fabric: Sendable {
         public var resourceAllocationTimeout: UInt32 = 10_000
         /// E_D_TOV the fabric advertises (ms).
         public var errorDetectTimeout: UInt32 = 2_000
+        /// What the switch buffers for each port beyond its socket, and how long a frame waits
+        /// for room (the edge hold time) before it is discarded and counted. A port that stops
+        /// reading costs the fabric at most this much memory; nil means unbounded.
+        public var egressLimit: FrameLink.SendLimit? = Fabric.defaultEgressLimit
 
         public init(zones: ZoneSet = .allAccess, pcapPath: String? = nil, seed: UInt64 = 1,
                     fabricName: WWN = WWN(0x1000_0000_FCFA_B000), domain: UInt8 = 0x01) {
@@ -36,7 +40,11 @@ public final class Fabric: Sendable {
         }
     }
 
-    let configuration: Configuration
+    /// 16 MiB per port (16 full 1 MiB FCP_DATA sequences beyond the socket's own 8 MiB) and a
+    /// 220 ms edge hold time, a common switch default.
+    public static let defaultEgressLimit = FrameLink.SendLimit(queuedBytes: 16 << 20, holdTime: .milliseconds(220))
+
+    public let configuration: Configuration
     let state: Mutex<FabricState>
     let pcap: PcapWriter?
     let logger: Logger
@@ -46,7 +54,8 @@ public final class Fabric: Sendable {
         self.configuration = configuration
         self.logger = logger
         pcap = try configuration.pcapPath.map { p throws(SocketError) in try PcapWriter(path: p) }
-        state = Mutex(FabricState(zones: configuration.zones, seed: configuration.seed, domain: configuration.domain))
+        state = Mutex(FabricState(zones: configuration.zones, seed: configuration.seed, domain: configuration.domain,
+                                  reclaimAfter: .milliseconds(Int(configuration.resourceAllocationTimeout))))
     }
 
     /// Attaches a port's link: the port sees its link come up (Idle) and may log in.
@@ -54,6 +63,9 @@ public final class Fabric: Sendable {
         let port = SwitchPort(link: link)
         let index = state.withLock { s in s.attach(port) }
         port.index = index
+        port.discarded = { [self] destination, frames in
+            state.withLock { s in s.counters(of: destination) { $0.framesDiscarded += frames } }
+        }
         link.start(onRecord: { [self] record, bytes in
             receive(record, bytes: bytes, from: port)
         }, onBatchEnd: { [self] in
@@ -113,19 +125,24 @@ public final class Fabric: Sendable {
             state.withLock { s in s.counters(of: destination) { $0.framesDropped += 1 } }
             return
         case .deliver where faults.delayMilliseconds == 0:
-            destination.link.send(records: recordBytes)
+            if !destination.link.send(records: recordBytes) { countDiscard(at: destination) }
         case .deliver, .corrupt:
             var copy = Array(recordBytes)
             if decision == .corrupt { copy[copy.count - 8] ^= 0xFF }   // first CRC byte
             if faults.delayMilliseconds > 0 {
                 let delayed = copy
-                delayQueue.asyncAfter(deadline: .now() + faults.delayMilliseconds / 1000) {
-                    destination.link.send(records: delayed)
+                delayQueue.asyncAfter(deadline: .now() + faults.delayMilliseconds / 1000) { [self] in
+                    if !destination.link.send(records: delayed) { countDiscard(at: destination) }
                 }
             } else {
-                destination.link.send(records: copy)
+                if !destination.link.send(records: copy) { countDiscard(at: destination) }
             }
         }
+    }
+
+    /// A frame for `destination` found its queue full for the hold time (no credit).
+    private func countDiscard(at destination: SwitchPort) {
+        state.withLock { s in s.counters(of: destination) { $0.framesDiscarded += 1 } }
     }
 
     /// Sends a frame the fabric itself originates (service replies, RSCN).
@@ -192,6 +209,8 @@ public struct PortStatus: Sendable, Codable, Equatable {
     public var stateChangeRegistration: Bool
     public var counters: PortCounters
     public var faults: Faults
+    /// Bytes the switch holds for this port that it has not taken yet.
+    public var queuedBytes: Int
 }
 
 /// Per-port counters (also the Link Error Status Block RLS returns).
@@ -202,6 +221,9 @@ public struct PortCounters: Sendable, Codable, Equatable {
     public var invalidFrames = 0
     public var crcErrors = 0
     public var linkFailures = 0
+    /// Frames for this port discarded because it did not take what was queued for it within
+    /// the edge hold time (a slow-drain device, as a switch counts class 3 discards).
+    public var framesDiscarded = 0
 }
 
 /// An attached port (a connection); its login state lives in `FabricState`.
@@ -209,6 +231,8 @@ final class SwitchPort: @unchecked Sendable, Hashable {
     let link: FrameLink
     /// Set once at attach, before the reader starts.
     var index = 0
+    /// Counts frames discarded at a destination's full queue; set once at attach.
+    var discarded: @Sendable (SwitchPort, Int) -> Void = { _, _ in }
     init(link: FrameLink) { self.link = link }
 
     // Frames this port sent that are routed to the same destination and lie next to each other
@@ -218,24 +242,29 @@ final class SwitchPort: @unchecked Sendable, Hashable {
     private var forwardDestination: SwitchPort?
     private var forwardStart: UnsafeRawPointer?
     private var forwardCount = 0
+    private var forwardFrames = 0
 
     func forward(_ record: UnsafeRawBufferPointer, to destination: SwitchPort) {
         if forwardDestination === destination, let start = forwardStart, start + forwardCount == record.baseAddress {
             forwardCount += record.count
+            forwardFrames += 1
             return
         }
         flushForwarded()
         forwardDestination = destination
         forwardStart = record.baseAddress
         forwardCount = record.count
+        forwardFrames = 1
     }
 
     func flushForwarded() {
         guard let destination = forwardDestination, let start = forwardStart else { return }
-        destination.link.send(records: UnsafeRawBufferPointer(start: start, count: forwardCount))
+        let records = UnsafeRawBufferPointer(start: start, count: forwardCount), frames = forwardFrames
         forwardDestination = nil
         forwardStart = nil
         forwardCount = 0
+        forwardFrames = 0
+        if !destination.link.send(records: records) { discarded(destination, frames) }
     }
     static func == (a: SwitchPort, b: SwitchPort) -> Bool { a === b }
     func hash(into h: inout Hasher) { h.combine(ObjectIdentifier(self)) }

@@ -25,11 +25,17 @@ public final class FabricServer: @unchecked Sendable {
         portListener = try UnixSocket.listen(socketPath)
         controlListener = try UnixSocket.listen(controlPath)
         let ports = portListener, control = controlListener
+        let logger = fabric.logger
+        let shortage: @Sendable (String) -> @Sendable (Int32) -> Void = { what in
+            { e in logger.warning("cannot accept a \(what) connection yet: \(String(cString: strerror(e))); retrying") }
+        }
         Thread { [fabric] in
-            while let fd = UnixSocket.accept(ports) { fabric.attach(FrameLink(fd: fd)) }
+            while let fd = UnixSocket.accept(ports, onShortage: shortage("port")) {
+                fabric.attach(FrameLink(fd: fd, limit: fabric.configuration.egressLimit))
+            }
         }.start()
         Thread { [fabric] in
-            while let fd = UnixSocket.accept(control) {
+            while let fd = UnixSocket.accept(control, onShortage: shortage("control")) {
                 Thread { FabricControl.serve(fd: fd, fabric: fabric) }.start()
             }
         }.start()

@@ -40,6 +40,13 @@ struct FabricState {
     var byID: [FCID: SwitchPort] = [:]
     /// N_Port IDs handed out, kept per WWPN so a port logs back in at the same address.
     var assigned: [WWN: FCID] = [:]
+    /// The WWPN each handed-out ID is kept for (the reverse of `assigned`).
+    var owner: [FCID: WWN] = [:]
+    /// When each logged-out ID was released: once the domain's fresh areas are used up, an ID
+    /// released at least `reclaimAfter` ago (R_A_TOV, so no frame to the old port can still be
+    /// in flight) is given to a new WWPN, the oldest first.
+    var released: [FCID: ContinuousClock.Instant] = [:]
+    var reclaimAfter: Duration = .seconds(10)
     var nextArea: UInt8 = 1
     var nextIndex = 0
     var zones: ZoneSet
@@ -53,10 +60,11 @@ struct FabricState {
         return exchangeCounter
     }
 
-    init(zones: ZoneSet, seed: UInt64, domain: UInt8) {
+    init(zones: ZoneSet, seed: UInt64, domain: UInt8, reclaimAfter: Duration = .seconds(10)) {
         self.zones = zones
         random = FaultRandom(seed: seed)
         self.domain = domain
+        self.reclaimAfter = reclaimAfter
     }
 
     mutating func attach(_ port: SwitchPort) -> Int {
@@ -66,8 +74,8 @@ struct FabricState {
     }
 
     /// Removes a port whose connection closed; returns the change to announce if it was logged in.
-    mutating func detach(_ port: SwitchPort) -> StateChange? {
-        let change = logout(port)
+    mutating func detach(_ port: SwitchPort, now: ContinuousClock.Instant = .now) -> StateChange? {
+        let change = logout(port, now: now)
         entries[port] = nil
         return change
     }
@@ -78,21 +86,15 @@ struct FabricState {
 
     /// FLOGI: assigns (or re-assigns) an N_Port ID.
     mutating func fabricLogin(_ port: SwitchPort, portName: WWN, nodeName: WWN,
-                              receiveDataFieldSize: Int) -> Result<FCID, LoginRefusal> {
+                              receiveDataFieldSize: Int,
+                              now: ContinuousClock.Instant = .now) -> Result<FCID, LoginRefusal> {
         guard var e = entries[port], e.linkUp else { return .failure(.linkDown) }
         if entries.values.contains(where: { $0.portName == portName && $0.loggedIn && $0.port !== port }) {
             return .failure(.portNameInUse)
         }
-        if e.loggedIn { _ = logout(port); e = entries[port]! }
-        let id: FCID
-        if let known = assigned[portName], byID[known] == nil {
-            id = known
-        } else {
-            guard nextArea != 0 else { return .failure(.noAddresses) }
-            id = FCID(domain: domain, area: nextArea, port: 0)
-            nextArea &+= 1
-            assigned[portName] = id
-        }
+        if e.loggedIn { _ = logout(port, now: now); e = entries[port]! }
+        guard let id = address(for: portName, now: now) else { return .failure(.noAddresses) }
+        released[id] = nil
         e.id = id
         e.portName = portName
         e.nodeName = nodeName
@@ -103,9 +105,30 @@ struct FabricState {
     }
 
     /// Fabric logout (LOGO to 0xFFFFFE, link down, detach): clears the port's registrations.
-    mutating func logout(_ port: SwitchPort) -> StateChange? {
+    /// The N_Port ID for a WWPN logging in: the one it had while nobody else took it, else a
+    /// fresh area, else the ID released longest ago if that was at least R_A_TOV ago.
+    private mutating func address(for portName: WWN, now: ContinuousClock.Instant) -> FCID? {
+        if let known = assigned[portName], owner[known] == portName, byID[known] == nil { return known }
+        let id: FCID
+        if nextArea != 0 {
+            id = FCID(domain: domain, area: nextArea, port: 0)
+            nextArea &+= 1
+        } else {
+            let free = released.filter { byID[$0.key] == nil && now - $0.value >= reclaimAfter }
+            guard let oldest = free.min(by: { $0.value < $1.value })?.key else { return nil }
+            if let previous = owner[oldest] { assigned[previous] = nil }
+            id = oldest
+        }
+        if let previous = assigned[portName], owner[previous] == portName { owner[previous] = nil }
+        assigned[portName] = id
+        owner[id] = portName
+        return id
+    }
+
+    mutating func logout(_ port: SwitchPort, now: ContinuousClock.Instant = .now) -> StateChange? {
         guard var e = entries[port], let id = e.id else { return nil }
         byID[id] = nil
+        released[id] = now
         e.id = nil
         e.fc4Types = FC4TypeSet()
         e.fc4Features = FC4FeatureMap()
@@ -116,6 +139,15 @@ struct FabricState {
     }
 
     func entry(_ id: FCID) -> Entry? { byID[id].flatMap { entries[$0] } }
+
+    /// RLS to the fabric controller: a port's link error status, for itself or a port zoned with
+    /// it; nil (LS_RJT invalid N_Port ID) for an unknown or unzoned one, as the name server hides it.
+    func linkErrorStatus(of id: FCID, askedBy port: SwitchPort) -> LinkErrorStatusBlock? {
+        guard let asker = entries[port], asker.loggedIn, let e = entry(id) else { return nil }
+        guard e.port === port || zoned(asker, e) else { return nil }
+        return LinkErrorStatusBlock(linkFailures: UInt32(clamping: e.counters.linkFailures),
+                                    invalidCRCs: UInt32(clamping: e.counters.crcErrors))
+    }
 
     /// Whether the port at `a` may see/reach the port at `b` (zoning).
     func zoned(_ a: Entry, _ b: Entry) -> Bool {
@@ -202,7 +234,7 @@ struct FabricState {
                               nodeName: e.nodeName?.hex, linkUp: e.linkUp, loggedIn: e.loggedIn,
                               fc4Types: e.fc4Types.types, roles: roles.joined(separator: ","),
                               symbolicName: String(decoding: e.symbolicName, as: UTF8.self), stateChangeRegistration: e.stateChangeRegistration != nil,
-                              counters: e.counters, faults: e.faults)
+                              counters: e.counters, faults: e.faults, queuedBytes: e.port.link.queuedBytes)
         }
     }
 }

@@ -64,11 +64,7 @@ extension Fabric {
             state.withLock { s in s.entries[port]?.stateChangeRegistration = scr.function.rawValue }
             accept(h, .plain, to: port)
         case .rls(let id):
-            let lesb = state.withLock { s -> LinkErrorStatusBlock? in
-                guard let e = s.entry(FCID(id)) else { return nil }
-                return LinkErrorStatusBlock(linkFailures: UInt32(clamping: e.counters.linkFailures),
-                                            invalidCRCs: UInt32(clamping: e.counters.crcErrors))
-            }
+            let lesb = state.withLock { s in s.linkErrorStatus(of: FCID(id), askedBy: port) }
             if let lesb { accept(h, .rls(lesb), to: port) } else { reject(h, LSReject(.unableToPerform, .invalidNPortID), to: port) }
         case .rtv:
             accept(h, .rtv(RTVAccept(resourceAllocationTimeout: configuration.resourceAllocationTimeout,

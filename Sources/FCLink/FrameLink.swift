@@ -10,15 +10,54 @@ import FCPort
 /// room, and otherwise queued for the link's writer thread, so a port that is busy receiving
 /// can always send (no cycle of full sockets can deadlock the fabric). A reader thread parses
 /// records and hands each to the receive handler, zero-copy, while the handler runs.
+///
+/// A link may bound what it queues (`SendLimit`), as a switch port bounds its buffers with
+/// BB_Credit: a send that finds the queue full waits up to the hold time for the peer to take
+/// frames, and is discarded if it does not; once a hold time has run out, the link is *starved*
+/// and further sends are discarded at once until the peer has taken half the queue.
 public final class FrameLink: @unchecked Sendable {
+    /// How much a link queues for a peer that does not read, and how long a sender waits for room.
+    public struct SendLimit: Sendable, Equatable {
+        /// Bytes queued beyond what the socket holds.
+        public var queuedBytes: Int
+        /// How long a send waits for room before it is discarded (a switch's edge hold time).
+        public var holdTime: Duration
+        public init(queuedBytes: Int, holdTime: Duration) {
+            self.queuedBytes = queuedBytes
+            self.holdTime = holdTime
+        }
+    }
+
     public let fd: Int32
+    public let limit: SendLimit?
     private let cond = NSCondition()
     private var outbox: [UInt8] = []
+    /// Bytes the writer took from the outbox and is still writing.
+    private var inFlight = 0
     private var writerBusy = false
     private var closed = false
     private var writerStarted = false
+    private var starved = false
+    private var discardedSends = 0
 
-    public init(fd: Int32) { self.fd = fd }
+    public init(fd: Int32, limit: SendLimit? = nil) {
+        self.fd = fd
+        self.limit = limit
+    }
+
+    /// Bytes waiting to be written to the socket.
+    public var queuedBytes: Int {
+        cond.lock()
+        defer { cond.unlock() }
+        return outbox.count + inFlight
+    }
+
+    /// Sends discarded because the queue stayed full (`SendLimit`).
+    public var discarded: Int {
+        cond.lock()
+        defer { cond.unlock() }
+        return discardedSends
+    }
 
     /// Connects to a fabric (or any frame-stream listener) at `path`.
     public static func connect(path: String) throws(SocketError) -> FrameLink {
@@ -26,11 +65,14 @@ public final class FrameLink: @unchecked Sendable {
     }
 
     /// Sends already-encoded records (`FCFrame.encode(into:record: true)`, `FrameStream.append`).
-    public func send(records bytes: UnsafeRawBufferPointer) {
-        guard bytes.count > 0 else { return }
+    /// Returns false when the records were discarded because the link's queue stayed full
+    /// (records are kept whole: a record is never cut, so the stream stays parseable).
+    @discardableResult
+    public func send(records bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count > 0 else { return true }
         cond.lock()
         defer { cond.unlock() }
-        if closed { return }
+        if closed { return true }
         var offset = 0
         if outbox.isEmpty && !writerBusy {
             while offset < bytes.count {
@@ -40,17 +82,40 @@ public final class FrameLink: @unchecked Sendable {
                 if n < 0 && errno == EINTR { continue }
                 if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
                 closed = true          // peer gone: the reader sees EOF and reports the close
-                return
+                return true
             }
-            if offset == bytes.count { return }
+            if offset == bytes.count { return true }
+        }
+        // Part of a record already went to the socket: the rest must follow or the stream breaks.
+        if offset == 0, let limit, !roomFor(bytes.count, limit) {
+            discardedSends += 1
+            return false
         }
         outbox.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
         startWriterIfNeeded()
         cond.signal()
+        return true
+    }
+
+    /// Waits (lock held) up to the hold time for `count` more bytes to fit; false when they do
+    /// not, which starves the link until the peer has taken half its queue.
+    private func roomFor(_ count: Int, _ limit: SendLimit) -> Bool {
+        func fits() -> Bool { outbox.count + inFlight + count <= limit.queuedBytes || outbox.isEmpty && inFlight == 0 }
+        if fits() { return true }
+        if starved { return false }
+        let (s, a) = limit.holdTime.components
+        let deadline = Date(timeIntervalSinceNow: Double(s) + Double(a) / 1e18)
+        while !fits() && !closed {
+            if !cond.wait(until: deadline) { break }
+        }
+        if fits() || closed { return true }
+        starved = true
+        return false
     }
 
     /// Sends already-encoded records.
-    public func send(records bytes: [UInt8]) { bytes.withUnsafeBytes { send(records: $0) } }
+    @discardableResult
+    public func send(records bytes: [UInt8]) -> Bool { bytes.withUnsafeBytes { send(records: $0) } }
 
     /// Sends one frame.
     public func send(_ frame: FCFrame) {
@@ -83,11 +148,14 @@ public final class FrameLink: @unchecked Sendable {
             if closed { cond.unlock(); return }
             swap(&chunk, &outbox)
             writerBusy = true
+            inFlight = chunk.count
             cond.unlock()
             let ok = chunk.withUnsafeBytes { UnixSocket.writeAll(fd, $0) }
             chunk.removeAll(keepingCapacity: true)
             cond.lock()
             writerBusy = false
+            inFlight = 0
+            if let limit, starved, outbox.count <= limit.queuedBytes / 2 { starved = false }
             if !ok { closed = true; cond.broadcast(); cond.unlock(); return }
             cond.broadcast()
         }

@@ -71,12 +71,29 @@ public enum UnixSocket {
     }
 
     /// Accepts one connection (blocking); nil when the listening socket was shut down.
-    public static func accept(_ listener: Int32) -> Int32? {
+    ///
+    /// Running out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) does not end the
+    /// listener: the pending connection stays in the backlog, `onShortage` hears of it (once per
+    /// shortage, not once per retry) and accept is tried again every 100 ms until it succeeds.
+    public static func accept(_ listener: Int32, onShortage: (Int32) -> Void = { _ in }) -> Int32? {
+        var short = false
         while true {
             let fd = Glibc.accept(listener, nil, nil)
-            if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC); tune(fd); return fd }
-            if errno == EINTR || errno == ECONNABORTED { continue }
-            return nil
+            if fd >= 0 {
+                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)   // Glibc's overlay does not export accept4
+                tune(fd)
+                return fd
+            }
+            let e = errno
+            switch e {
+            case EINTR, ECONNABORTED, EPROTO:
+                continue
+            case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                if !short { onShortage(e); short = true }
+                usleep(100_000)
+            default:
+                return nil       // EINVAL after shutdown, EBADF after close
+            }
         }
     }
 

@@ -106,7 +106,8 @@ struct FCFabricCommand: ParsableCommand {
                     print("Port \(p.index): \(p.portName ?? "-") N_Port ID \(p.portID ?? "-") link \(p.linkUp ? "up" : "down")"
                           + " \(p.loggedIn ? "logged in" : "not logged in") roles \(p.roles.isEmpty ? "-" : p.roles)")
                     print("        frames in \(p.counters.framesIn) out \(p.counters.framesOut) dropped \(p.counters.framesDropped)"
-                          + " invalid \(p.counters.invalidFrames) CRC errors \(p.counters.crcErrors)")
+                          + " invalid \(p.counters.invalidFrames) CRC errors \(p.counters.crcErrors)"
+                          + " discarded \(p.counters.framesDiscarded) queued \(p.queuedBytes) bytes")
                 }
             }
         }

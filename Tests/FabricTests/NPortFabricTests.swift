@@ -12,13 +12,15 @@ final class TestFabric: @unchecked Sendable {
     let fabric: Fabric
     let server: FabricServer
 
-    init(zones: ZoneSet = .allAccess, pcap: Bool = false) throws {
+    init(zones: ZoneSet = .allAccess, pcap: Bool = false,
+         configure: (inout Fabric.Configuration) -> Void = { _ in }) throws {
         dir = NSTemporaryDirectory() + "fab-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         socket = dir + "/fabric.sock"
         var config = Fabric.Configuration(zones: zones, pcapPath: pcap ? dir + "/capture.pcap" : nil)
         config.errorDetectTimeout = 500
         config.resourceAllocationTimeout = 1000
+        configure(&config)
         fabric = try Fabric(configuration: config)
         server = FabricServer(fabric: fabric, socketPath: socket)
         try server.start()
