@@ -17,10 +17,12 @@ import STMFAPI
 public struct Daemon {
     public var stateDirectory: StateDirectory
     public var logger: Logger
+    public var limits: STMF.Limits
 
-    public init(stateDirectory: StateDirectory, logger: Logger) {
+    public init(stateDirectory: StateDirectory, logger: Logger, limits: STMF.Limits = .init()) {
         self.stateDirectory = stateDirectory
         self.logger = logger
+        self.limits = limits
     }
 
     public enum StartError: Error, CustomStringConvertible {
@@ -99,7 +101,7 @@ public struct Daemon {
         let store = try ConfigStore(path: stateDirectory.databasePath)
         let metrics = MetricsRegistry()
         metrics.bootstrap()
-        let stmf = STMF(observer: CommandMetrics())
+        let stmf = STMF(observer: CommandMetrics(), limits: limits)
         let core = ServiceCore(stmf: stmf, store: store, logger: logger)
         try await core.load()
 

@@ -149,3 +149,68 @@ func eventually(_ cond: () -> Bool) async -> Bool {
         #expect(f.port.sessions.count == 1)
     }
 }
+
+/// SAM-5 5.3.1: a task STMF has no room for gets TASK SET FULL when its initiator already has a
+/// task in the task set, BUSY when it has none; places are given back as tasks end.
+@Suite struct TaskLimitTests {
+    static let block: [UInt8] = [ProbeLU.blockingOpcode, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    static let tur: [UInt8] = [0, 0, 0, 0, 0, 0]
+
+    /// An STMF with `limits`, one probe LU at LUN 0 and sessions from hosts A and B.
+    static func setUp(_ limits: STMF.Limits) async throws -> (STMF, ProbeLU, Session, Session) {
+        let stmf = STMF(limits: limits)
+        let port = try stmf.registerTargetPort(Fixture.targetName, provider: NullPort())
+        try await stmf.setTargetPortState(Fixture.targetName, online: true)
+        let lu = ProbeLU(1)
+        try stmf.registerLogicalUnit(lu)
+        try await stmf.setLogicalUnitState(lu.guid, online: true)
+        try stmf.updateViews { (v: inout ViewConfiguration) throws(ViewError) in try v.addViewEntry(lu: lu.guid, lun: 0) }
+        let a = try port.createSession(initiator: Fixture.hostA)
+        let b = try port.createSession(initiator: Fixture.hostB)
+        _ = await a.tur(); _ = await b.tur()
+        return (stmf, lu, a, b)
+    }
+
+    @Test func nexusLimitAnswersTaskSetFullAndRecovers() async throws {
+        let (stmf, lu, a, b) = try await Self.setUp(.init(tasksPerNexus: 4, tasksPerLU: 100))
+        let held = (0..<4).map { i in Task { await a.send(Self.block, tag: UInt64(100 + i), dataIn: 0).0 } }
+        #expect(await eventually { lu.blockedCount == 4 })
+        // The fifth task of the same nexus: TASK SET FULL, before and at execution, never queued.
+        #expect(a.prepare(lun: 0, cdb: CDB(Self.tur), attribute: .simple).refusal == .taskSetFull)
+        #expect(await a.send(Self.tur, dataIn: 0).0.status == .taskSetFull)
+        #expect(a.tasksInFlight == 4)
+        // Another nexus is not limited by this one's tasks.
+        #expect(await b.send(Self.tur, dataIn: 0).0.status == .good)
+        lu.releaseAll()
+        for t in held { #expect(await t.value.status == .good) }
+        #expect(await a.send(Self.tur, dataIn: 0).0.status == .good)
+        #expect(lu.taskSetOccupancy(stmf) == 0)
+    }
+
+    @Test func luLimitAnswersBusyToAnIdleInitiatorAndTaskSetFullToABusyOne() async throws {
+        let (stmf, lu, a, b) = try await Self.setUp(.init(tasksPerNexus: 100, tasksPerLU: 3))
+        let held = (0..<3).map { i in Task { await a.send(Self.block, tag: UInt64(200 + i), dataIn: 0).0 } }
+        #expect(await eventually { lu.blockedCount == 3 })
+        #expect(await a.send(Self.tur, dataIn: 0).0.status == .taskSetFull)   // a has tasks in the set
+        #expect(await b.send(Self.tur, dataIn: 0).0.status == .busy)          // b has none
+        #expect(b.prepare(lun: 0, cdb: CDB(Self.tur), attribute: .simple).refusal == .busy)
+        // An aborted task keeps its place until it has left the LU.
+        let abort = Task { await a.taskManagement(.abortTask(tag: 200, lun: 0)) }
+        #expect(await eventually { a.abortedTasksInFlight == 1 })
+        #expect(await b.send(Self.tur, dataIn: 0).0.status == .busy)
+        lu.releaseAll()
+        #expect(await abort.value == .functionComplete)
+        #expect(await held[0].value.aborted)
+        for t in held.dropFirst() { #expect(await t.value.status == .good) }
+        #expect(await b.send(Self.tur, dataIn: 0).0.status == .good)
+        #expect(lu.taskSetOccupancy(stmf) == 0)
+    }
+}
+
+extension ProbeLU {
+    func taskSetOccupancy(_ stmf: STMF) -> Int? { stmf.state.withLock { $0.lus[guid]?.record.taskSet.occupancy } }
+}
+
+extension Preparation {
+    var refusal: SCSIStatus? { if case let .respond(r) = self { r.status } else { nil } }
+}

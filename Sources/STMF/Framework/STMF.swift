@@ -37,9 +37,24 @@ public final class STMF: Sendable, LUServices {
     }
     let state = Mutex(State())
     let observer: (any TaskObserver)?
+    public let limits: Limits
 
-    public init(observer: (any TaskObserver)? = nil) {
+    /// How many tasks STMF accepts before it answers TASK SET FULL or BUSY (SAM-5 5.3.1): a
+    /// nexus past `tasksPerNexus`, or an LU past `tasksPerLU` for all nexuses together, gets
+    /// TASK SET FULL when that initiator already has a task in the task set and BUSY when not,
+    /// instead of an ever longer queue. LIO's default per-ACL queue depth is 128, SCST's 32–128.
+    public struct Limits: Sendable, Equatable {
+        public var tasksPerNexus: Int
+        public var tasksPerLU: Int
+        public init(tasksPerNexus: Int = 256, tasksPerLU: Int = 1024) {
+            self.tasksPerNexus = tasksPerNexus
+            self.tasksPerLU = tasksPerLU
+        }
+    }
+
+    public init(observer: (any TaskObserver)? = nil, limits: Limits = Limits()) {
         self.observer = observer
+        self.limits = limits
     }
 
     // MARK: Logical units

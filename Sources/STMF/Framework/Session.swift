@@ -212,11 +212,24 @@ public final class Session: Sendable, CustomStringConvertible {
             if Self.consumesUnitAttention(op), let ua = s.itls[n]!.unitAttentions.next() {
                 return .respond(TaskResponse(error: .unitAttention(ua), descriptorSense: descriptor))
             }
+            if let full = Self.full(s, lun: n, taskSet: itl.record.taskSet, limits: stmf.limits, occupy: true) {
+                return .respond(TaskResponse(status: full))
+            }
             let task = InFlightTask(tag: cmd.tag, lun: n, lu: itl.record.guid, ticket: itl.record.taskSet.ticket(),
                                     taskSet: itl.record.taskSet)
             s.inFlight[cmd.tag] = task
             return .run(itl.record, n, task, itl.recorder)
         }
+    }
+
+    /// TASK SET FULL or BUSY when a new task would pass the nexus's or the LU's limit (lock
+    /// held); nil when it fits, and with `occupy` its place in the LU's task set is then taken.
+    private static func full(_ s: State, lun: UInt16, taskSet: TaskSet, limits: STMF.Limits, occupy: Bool) -> SCSIStatus? {
+        // SAM-5 5.3.1: TASK SET FULL when this initiator has a task in the task set, else BUSY.
+        func refusal() -> SCSIStatus { s.inFlight.values.contains { $0.lun == lun } ? .taskSetFull : .busy }
+        if s.inFlight.count >= limits.tasksPerNexus { return refusal() }
+        if occupy ? !taskSet.occupy(limit: limits.tasksPerLU) : taskSet.occupancy >= limits.tasksPerLU { return refusal() }
+        return nil
     }
 
     /// The checks a port provider runs before any data moves (FCP: before XFER_RDY, and
@@ -235,6 +248,9 @@ public final class Session: Sendable, CustomStringConvertible {
             case let .lu(itl, n):
                 if Self.consumesUnitAttention(op), let ua = s.itls[n]!.unitAttentions.next() {
                     return .decided(.respond(TaskResponse(error: .unitAttention(ua), descriptorSense: itl.record.lu.descriptorSense)))
+                }
+                if let full = Self.full(s, lun: n, taskSet: itl.record.taskSet, limits: stmf.limits, occupy: false) {
+                    return .decided(.respond(TaskResponse(status: full)))   // no data phase for a task that cannot run
                 }
                 return .lu(itl.record.lu)
             }
@@ -297,6 +313,7 @@ public final class Session: Sendable, CustomStringConvertible {
     private func finish(_ t: InFlightTask) -> (Bool, Bool, [CheckedContinuation<Void, Never>]) {
         state.withLock { s in
             if s.inFlight[t.tag] === t { s.inFlight[t.tag] = nil }
+            t.taskSet.vacate()
             t.finished = true
             let w = t.waiters
             t.waiters = []

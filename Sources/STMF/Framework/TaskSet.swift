@@ -19,8 +19,23 @@ public final class TaskSet: Sendable {
     }
     private let state = Mutex(State())
     private let tickets = Atomic<UInt64>(0)
+    /// Tasks of every nexus admitted to this LU and not yet ended (running, queued or aborted).
+    private let occupied = Atomic<Int>(0)
 
     public init() {}
+
+    /// Takes a place for a new task unless `limit` tasks already hold one. Lock-free.
+    func occupy(limit: Int) -> Bool {
+        if occupied.add(1, ordering: .relaxed).newValue <= limit { return true }
+        occupied.subtract(1, ordering: .relaxed)
+        return false
+    }
+
+    /// Gives back a place `occupy` took.
+    func vacate() { occupied.subtract(1, ordering: .relaxed) }
+
+    /// Tasks holding a place in this task set.
+    public var occupancy: Int { occupied.load(ordering: .relaxed) }
 
     /// A task's place in the set, needed to leave it.
     public struct Admission: Sendable {
