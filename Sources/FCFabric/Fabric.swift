@@ -126,9 +126,10 @@ public final class Fabric: Sendable {
             return
         case .deliver where faults.delayMilliseconds == 0:
             if !destination.link.send(records: recordBytes) { countDiscard(at: destination) }
-        case .deliver, .corrupt:
+        case .deliver, .corrupt, .duplicate:
             var copy = Array(recordBytes)
             if decision == .corrupt { copy[copy.count - 8] ^= 0xFF }   // first CRC byte
+            if decision == .duplicate { copy += copy }                  // the same record twice in a row
             if faults.delayMilliseconds > 0 {
                 let delayed = copy
                 delayQueue.asyncAfter(deadline: .now() + faults.delayMilliseconds / 1000) { [self] in

@@ -28,7 +28,8 @@ final class Exchange: @unchecked Sendable {
     var deadline: ContinuousClock.Instant
     /// Data-in, FCP_DL bytes.
     var data: [UInt8]
-    var received = 0
+    /// Data-in that has arrived (a duplicated frame counts once, so it cannot hide a lost one).
+    var received = ReceivedRanges()
     var violation: String?
     var dataSequenceID: UInt8 = 1
     var continuation: CheckedContinuation<Result<SCSIResult, InitiatorError>, Never>?
@@ -101,7 +102,7 @@ final class ExchangeTable: @unchecked Sendable {
                   case .active = ex.phase else { return }
             if h.responderExchangeID != FrameHeader.unassignedExchange { ex.rxid = h.responderExchangeID }
             guard ex.direction == .read else { ex.violation = "FCP_DATA on a command without data-in"; return }
-            let offset = h.control.contains(.relativeOffset) ? Int(h.parameter) : ex.received
+            let offset = h.control.contains(.relativeOffset) ? Int(h.parameter) : ex.received.count
             guard offset + payload.count <= ex.expectedLength else {
                 ex.violation = "FCP_DATA at offset \(offset) + \(payload.count) beyond FCP_DL \(ex.expectedLength)"
                 return
@@ -111,7 +112,7 @@ final class ExchangeTable: @unchecked Sendable {
                     (d.baseAddress! + offset).copyMemory(from: payload.baseAddress!, byteCount: payload.count)
                 }
             }
-            ex.received += payload.count
+            ex.received.insert(offset, length: payload.count)
         }
     }
 
@@ -159,8 +160,8 @@ final class ExchangeTable: @unchecked Sendable {
                 var moved = ex.expectedLength
                 if case .underflow(let n) = rsp.residual { moved -= min(moved, Int(n)) }
                 // A lost FCP_DATA frame: the target says it moved more than arrived.
-                if rsp.status == .good && ex.received < moved {
-                    return (c, .failure(.transport("\(moved - ex.received) bytes of FCP_DATA missing")))
+                if rsp.status == .good && !ex.received.covers(moved) {
+                    return (c, .failure(.transport("\(moved - min(moved, ex.received.count)) bytes of FCP_DATA missing")))
                 }
                 if moved < data.count { data.removeLast(data.count - moved) }
             }

@@ -46,9 +46,14 @@ extension EmulatedTargetPort {
         let cdb = CDB(cmd.cdb)
         let preparation = entry.session.prepare(lun: cmd.lun, cdb: cdb, attribute: cmd.taskAttribute.taskAttribute)
         let size = preparation.allocation(expected: dl)
-        enum Admission { case proceed(UInt16), overlapped, refused(TaskResponse) }
+        enum Admission { case proceed(UInt16), overlapped, duplicate, refused(TaskResponse) }
         let admission = table.withLock { t -> Admission in
-            guard t.exchanges[key] == nil else { return .overlapped }
+            if let live = t.exchanges[key] {
+                // The same FCP_CMND again on a live exchange is the frame delivered twice, not a
+                // new command (an initiator reuses an OX_ID only after the exchange ended).
+                if live.command == cmd { t.duplicateFrames += 1; return .duplicate }
+                return .overlapped
+            }
             if case let .respond(r) = preparation { return .refused(r) }
             let rx = t.allocateRX()
             let wantsData = cmd.direction == .write && size > 0
@@ -60,6 +65,8 @@ extension EmulatedTargetPort {
         }
         let rx: UInt16
         switch admission {
+        case .duplicate:
+            return
         case .overlapped:
             // SAM-5: a new command with the tag of a live task is an overlapped command.
             let err = SCSIError(.abortedCommand, .overlappedCommandsAttempted)
@@ -98,9 +105,9 @@ extension EmulatedTargetPort {
             if payload.count > 0 {
                 (buf.bytes.baseAddress! + offset).copyMemory(from: payload.baseAddress!, byteCount: payload.count)
             }
-            x.received += payload.count
+            x.received.insert(offset, length: payload.count)
             x.lastActivity = .now
-            if x.received >= buf.capacity {
+            if x.received.covers(buf.capacity) {
                 buf.count = buf.capacity
                 x.phase = .executing
                 t.exchanges[key] = x

@@ -19,7 +19,8 @@ struct Exchange {
     var dataOut: IOBuffer?
     /// Bytes the command moves: FCP_DL, or less when the CDB calls for less (`Session.prepare`).
     var dataLength: Int
-    var received = 0
+    /// Write data that has arrived (a duplicated FCP_DATA frame counts once).
+    var received = ReceivedRanges()
     var lastActivity: ContinuousClock.Instant
 }
 
@@ -35,6 +36,8 @@ struct ExchangeTable {
     var nextRX: UInt16 = 0
     /// Exchanges dropped because their data stopped arriving.
     var reclaimed = 0
+    /// FCP_CMND frames received twice for a live exchange (discarded).
+    var duplicateFrames = 0
 
     mutating func allocateRX() -> UInt16 {
         nextRX = nextRX >= 0xFFFE ? 1 : nextRX + 1

@@ -128,16 +128,17 @@ struct FCFabricCommand: ParsableCommand {
 
         struct SetFaults: ParsableCommand {
             static let configuration = CommandConfiguration(
-                commandName: "faults", abstract: "Set frame loss, corruption and delay (all zero clears them).")
+                commandName: "faults", abstract: "Set frame loss, corruption, delay and duplication (all zero clears them).")
             @OptionGroup var common: Common
             @Option(help: "Only frames to or from this port (default: fabric-wide).") var port: String?
             @Option(help: "Fraction of frames dropped (0–1).") var loss: Double = 0
             @Option(help: "Fraction of frames delivered with a bad CRC (0–1).") var corrupt: Double = 0
             @Option(help: "Delay added to each frame, in ms.") var delayMs: Double = 0
+            @Option(help: "Fraction of frames delivered twice (0–1).") var duplicate: Double = 0
             func run() throws {
                 _ = try common.send(ControlRequest(op: .faults, wwpn: port,
                                                    faults: Faults(lossRate: loss, corruptionRate: corrupt,
-                                                                  delayMilliseconds: delayMs)))
+                                                                  delayMilliseconds: delayMs, duplicateRate: duplicate)))
             }
         }
     }

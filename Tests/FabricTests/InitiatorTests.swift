@@ -348,6 +348,22 @@ struct InitiatorTargetTests {
         await ini.stop(); await rig.shutdown()
     }
 
+    /// Every frame delivered twice (commands, XFER_RDY, data both ways, responses): each
+    /// duplicate is discarded by its receiver, none is taken for an overlapped command, none
+    /// counts twice towards a sequence's data, so writes succeed and read back intact.
+    @Test func everyFrameDuplicatedDuringIO() async throws {
+        let rig = try await TargetRig()
+        let ini = try await rig.fab.onlineInitiator()
+        _ = try await ini.login(to: TargetRig.targetName)
+        try rig.fab.fabric.setFaults(Faults(duplicateRate: 1), port: nil)
+        let written = try await writeUnderDisturbance(ini, blocks: 64, timeout: .seconds(2)) {}
+        #expect(written.count == 64)
+        #expect(written.values.allSatisfy { $0 }, "writes failed with every frame duplicated")
+        try await verify(ini, written)          // reads with duplicated data-in frames too
+        try rig.fab.fabric.setFaults(Faults(), port: nil)
+        await ini.stop(); await rig.shutdown()
+    }
+
     @Test func linkBounceDuringIO() async throws {
         let rig = try await TargetRig()
         let ini = try await rig.fab.onlineInitiator()

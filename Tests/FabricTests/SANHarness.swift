@@ -27,12 +27,33 @@ final class SAN: @unchecked Sendable {
             try zones.write(toFile: dir + "/zones", atomically: true, encoding: .utf8)
             args += ["--zones", dir + "/zones"]
         }
-        fabric = try spawn("fcfabric", args, log: dir + "/fcfabric.log")
-        try waitFor(fabricSocket)
+        fabricArguments = args
+        try startFabric()
         try startDaemon()
     }
 
+    private var fabricArguments: [String] = []
+
+    /// Starts (or restarts) the fabric with the arguments it was first given.
+    func startFabric() throws {
+        fabric = try spawn("fcfabric", fabricArguments, log: dir + "/fcfabric.log")
+        try waitFor(fabricSocket)
+    }
+
+    /// Kills stmfd with SIGKILL, as a crash would, and waits for it to be gone.
+    func killDaemon() {
+        if let p = stmfd, p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        stmfd = nil
+    }
+
+    /// Kills the fabric with SIGKILL (its socket file stays behind, as after a crash).
+    func killFabric() {
+        if let p = fabric, p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        fabric = nil
+    }
+
     func startDaemon() throws {
+        try? FileManager.default.removeItem(atPath: stateDir + "/stmf.sock")   // left by a killed stmfd
         stmfd = try spawn("stmfd", ["--state-dir", stateDir], log: dir + "/stmfd.log")
         try waitFor(stateDir + "/stmf.sock")
     }
@@ -53,8 +74,10 @@ final class SAN: @unchecked Sendable {
         p.executableURL = productsDirectory.appendingPathComponent(tool)
         p.arguments = args
         _ = FileManager.default.createFile(atPath: log, contents: nil)
-        p.standardOutput = FileHandle(forWritingAtPath: log)
-        p.standardError = FileHandle(forWritingAtPath: log)
+        let handle = FileHandle(forWritingAtPath: log)
+        handle?.seekToEndOfFile()       // a restart appends to the log
+        p.standardOutput = handle
+        p.standardError = handle
         try p.run()
         return p
     }
