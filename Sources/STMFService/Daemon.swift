@@ -84,6 +84,9 @@ public struct Daemon {
         deinit { close(fd) }
     }
 
+    /// API connections open at once; past it a client gets 503 TOO_MANY_CONNECTIONS.
+    static let connectionLimit = 128
+
     /// Connections idle for a minute are closed (a client that connects and sends nothing, or
     /// stops half-way, holds no resources for long); request headers are capped at 16 KiB.
     static var httpConfiguration: HTTP1Channel.Configuration {
@@ -111,7 +114,7 @@ public struct Daemon {
         let oldMask = umask(0o117)
         let app = Application(
             router: APIRoutes.router(core: core, metrics: metrics),
-            server: .http1(configuration: Self.httpConfiguration),
+            server: .http1(configuration: Self.httpConfiguration, connectionLimit: Self.connectionLimit),
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "stmfd"),
             onServerRunning: { _ in
                 umask(oldMask)

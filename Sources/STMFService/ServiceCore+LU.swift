@@ -114,6 +114,7 @@ extension ServiceCore {
         if let g = r.properties.guid.flatMap(LUGUID.init), luRuntimes[g] != nil {
             throw .conflict("\(g): a logical unit with this GUID exists", code: "LU_EXISTS")
         }
+        if case .path = backing, let why = DescriptorBudget.refusal() { throw ServiceError(507, "TOO_MANY_OPEN_FILES", why) }
         let lu: SBDLogicalUnit
         let resolvedBacking: SBDBacking = if case .path = backing { .path(r.file) } else { backing }
         do {
@@ -136,6 +137,7 @@ extension ServiceCore {
         let path = r.meta ?? r.file
         _ = try Self.backing(for: path)
         try checkNotInUse([r.file] + (r.meta.map { [$0] } ?? []))
+        if let why = DescriptorBudget.refusal() { throw ServiceError(507, "TOO_MANY_OPEN_FILES", why) }
         let lu: SBDLogicalUnit
         do { lu = try SBDLogicalUnit.importLU(path: path) } catch {
             var e = Self.map(error)

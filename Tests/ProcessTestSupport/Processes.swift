@@ -15,6 +15,9 @@ public struct ProcessResult: Sendable {
     public var status: Int32
     public var out: String
     public var err: String
+    public init(status: Int32, out: String, err: String) {
+        self.status = status; self.out = out; self.err = err
+    }
 }
 
 @discardableResult

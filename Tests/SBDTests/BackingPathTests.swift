@@ -88,15 +88,43 @@ import Testing
 /// Any LU size is served sparsely or refused up front.
 @Suite struct SizeLimitTests {
     @Test func hugeRAMLogicalUnitsCostNothingUntilWritten() async throws {
-        let before = RAMBackingStore.allocated.load(ordering: .relaxed)
+        let before = RAMBudget.shared.allocated.load(ordering: .relaxed)
         let h = try Harness.ram(size: 100 << 40)             // 100 TiB, sparse
-        #expect(RAMBackingStore.allocated.load(ordering: .relaxed) == before)
+        #expect(RAMBudget.shared.allocated.load(ordering: .relaxed) == before)
         let lba = UInt64((100 << 40) / 512 - 8)
         #expect(await h.run(write16(lba, 8), out: pattern(4096)).status == .good)
         #expect(await h.run(read16(lba, 8), inLength: 4096).data == pattern(4096))
-        #expect(RAMBackingStore.allocated.load(ordering: .relaxed) >= before + (1 << 20))
+        #expect(RAMBudget.shared.allocated.load(ordering: .relaxed) >= before + (1 << 20))
         let status = await h.run(getLBAStatus(0, alloc: 24), inLength: 24)
         #expect(lbaStatusDescriptors(status.data).first.map { $0.2 } == 1)   // deallocated from LBA 0
+    }
+
+    /// RAM LUs share a budget: a write that needs a chunk past it gets DATA PROTECT, SPACE
+    /// ALLOCATION FAILED WRITE PROTECT (what a thin-provisioned disk out of space answers), the
+    /// LU's other blocks still work, and the chunks come back to the budget with the LU.
+    @Test func ramBudgetRefusesWritesPastItAndGetsItsChunksBack() async throws {
+        let budget = RAMBudget(limit: 2 << 20)
+        do {
+            let store = RAMBackingStore(bytes: 64 << 20, budget: budget)
+            var p = SBDProperties()
+            p.size = 64 << 20
+            p.guid = "600144F0C0FFEE000000000000000003"
+            let h = Harness(SBDLogicalUnit(guid: LUGUID(p.guid!)!, properties: p, store: store,
+                                           metadata: SBDMetadataArea(location: .memory), blockCount: (64 << 20) / 512,
+                                           saved: ModeParameters(wce: true, dSense: false), dataPath: nil, dataOffset: 0))
+            #expect(await h.run(write16(0, 8), out: pattern(4096)).status == .good)
+            #expect(await h.run(write16(UInt64(1 << 20) / 512, 8), out: pattern(4096)).status == .good)
+            #expect(budget.allocated.load(ordering: .relaxed) == 2 << 20)
+            let refused = await h.run(write16(UInt64(2 << 20) / 512, 8), out: pattern(4096))
+            #expect(refused.status == .checkCondition)
+            #expect(refused.sense?.key == .dataProtect)
+            #expect(refused.sense?.additional == .spaceAllocationFailedWriteProtect)
+            #expect(budget.allocated.load(ordering: .relaxed) == 2 << 20)
+            // Chunks it already has still take writes; reads of unwritten space cost nothing.
+            #expect(await h.run(write16(8, 8), out: pattern(4096, seed: 9)).status == .good)
+            #expect(await h.run(read16(UInt64(40 << 20) / 512, 8), inLength: 4096).data == [UInt8](repeating: 0, count: 4096))
+        }
+        #expect(budget.allocated.load(ordering: .relaxed) == 0)
     }
 
     @Test func sizesBeyondWhatAnLUCanAddressAreRefused() throws {

@@ -16,6 +16,9 @@ import Testing
         #expect(throws: ViewError.hostGroupExists("hg1")) { try v.createHostGroup("hg1") }
         #expect(throws: ViewError.invalidGroupName("*")) { try v.createHostGroup("*") }
         #expect(throws: ViewError.invalidGroupName("")) { try v.createTargetGroup("") }
+        #expect(throws: ViewError.invalidGroupName("a\nb")) { try v.createHostGroup("a\nb") }
+        #expect(throws: ViewError.invalidGroupName("tab\there")) { try v.createTargetGroup("tab\there") }
+        #expect(ViewError.invalidGroupName("a\u{1B}[2J").description.hasPrefix("\"a\\u{1B}[2J\": invalid group name"))
         try v.createHostGroup("hg2")
         try v.addHostGroupMember("hg1", h1)
         #expect(throws: ViewError.memberInOtherGroup(member: h1, group: "hg1")) { try v.addHostGroupMember("hg2", h1) }

@@ -22,10 +22,17 @@ final class DaemonHarness: @unchecked Sendable {
     var socketPath: String { stateDir + "/stmf.sock" }
 
     /// Starts stmfd and waits until its socket answers.
-    func start(environment: [String: String] = [:]) throws {
+    /// With `openFileLimit`, stmfd runs under `prlimit --nofile=N:N` (soft and hard).
+    func start(environment: [String: String] = [:], openFileLimit: Int? = nil) throws {
         let p = Process()
-        p.executableURL = productsDirectory.appendingPathComponent("stmfd")
-        p.arguments = ["--state-dir", stateDir]
+        let stmfd = productsDirectory.appendingPathComponent("stmfd")
+        if let openFileLimit {
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+            p.arguments = ["--nofile=\(openFileLimit):\(openFileLimit)", stmfd.path, "--state-dir", stateDir]
+        } else {
+            p.executableURL = stmfd
+            p.arguments = ["--state-dir", stateDir]
+        }
         if !environment.isEmpty {
             p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }

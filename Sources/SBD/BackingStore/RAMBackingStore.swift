@@ -4,38 +4,57 @@ import Glibc
 import STMF
 import Synchronization
 
+/// Memory all RAM LUs drawing on it may hold together, in 1 MiB chunks.
+public final class RAMBudget: Sendable {
+    public let limit: UInt64
+    /// Bytes of chunks allocated against this budget.
+    public let allocated = Atomic<UInt64>(0)
+
+    public init(limit: UInt64) { self.limit = limit }
+
+    /// stmfd's budget: `$STMF_RAM_BUDGET` (a size, e.g. `8g`) when set, else half of physical memory.
+    public static let shared: RAMBudget = {
+        if let text = getenv("STMF_RAM_BUDGET").map({ String(cString: $0) }), let v = SBDProperties.parseSize(text) {
+            return RAMBudget(limit: v)
+        }
+        let pages = UInt64(max(0, sysconf(Int32(_SC_PHYS_PAGES)))), page = UInt64(max(0, sysconf(Int32(_SC_PAGESIZE))))
+        return RAMBudget(limit: pages * page / 2)
+    }()
+
+    /// Takes `bytes` unless that would pass the limit.
+    func take(_ bytes: UInt64) -> Bool {
+        if allocated.add(bytes, ordering: .relaxed).newValue <= limit { return true }
+        allocated.subtract(bytes, ordering: .relaxed)
+        return false
+    }
+
+    func give(_ bytes: UInt64) { allocated.subtract(bytes, ordering: .relaxed) }
+}
+
 /// Memory-backed store, sparse: 1 MiB chunks are allocated on first write into a map (a
 /// RAM LU of any size costs nothing until it is written), absent chunks read as zero. Chunks
 /// are never freed before the store is (unmap zeroes them), so copies run outside the lock
 /// that guards the map. Every RAM LU of the process draws its chunks from one budget
-/// (`RAMBackingStore.budget`); a write that would exceed it fails with SPACE ALLOCATION FAILED
+/// (`RAMBudget.shared`); a write that would exceed it fails with SPACE ALLOCATION FAILED
 /// WRITE PROTECT, as a thin-provisioned disk out of space does (SBC-4 4.7.3.7).
 public final class RAMBackingStore: BackingStore {
     static let chunkShift = 20
     static let chunkSize = 1 << chunkShift
-
-    /// Bytes all RAM LUs together may hold: `$STMF_RAM_BUDGET` (a size, e.g. `8g`) when set,
-    /// else half of physical memory.
-    public static let budget: UInt64 = {
-        if let text = getenv("STMF_RAM_BUDGET").map({ String(cString: $0) }), let v = SBDProperties.parseSize(text) { return v }
-        let pages = UInt64(max(0, sysconf(Int32(_SC_PHYS_PAGES)))), page = UInt64(max(0, sysconf(Int32(_SC_PAGESIZE))))
-        return pages * page / 2
-    }()
-    /// Bytes of chunks allocated by every RAM LU of the process.
-    static let allocated = Atomic<UInt64>(0)
+    let budget: RAMBudget
 
     struct Chunks: @unchecked Sendable { var map: [Int: UnsafeMutableRawPointer] = [:] }
     private let chunks = Mutex(Chunks())
     private let size: Atomic<UInt64>
 
-    public init(bytes: UInt64) {
+    public init(bytes: UInt64, budget: RAMBudget = .shared) {
         size = Atomic(bytes)
+        self.budget = budget
     }
 
     deinit {
         chunks.withLock { c in
             for p in c.map.values { free(p) }
-            Self.allocated.subtract(UInt64(c.map.count) << UInt64(Self.chunkShift), ordering: .relaxed)
+            budget.give(UInt64(c.map.count) << UInt64(Self.chunkShift))
         }
     }
 
@@ -50,9 +69,9 @@ public final class RAMBackingStore: BackingStore {
             if let p = c.map[i] { return p }
             guard allocate else { return nil }
             let bytes = UInt64(Self.chunkSize)
-            let (after, _) = Self.allocated.add(bytes, ordering: .relaxed)
-            guard after <= Self.budget, let p = calloc(1, Self.chunkSize) else {
-                Self.allocated.subtract(bytes, ordering: .relaxed)
+            guard budget.take(bytes) else { return nil }
+            guard let p = calloc(1, Self.chunkSize) else {
+                budget.give(bytes)
                 return nil
             }
             c.map[i] = p

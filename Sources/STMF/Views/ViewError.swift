@@ -43,7 +43,9 @@ public enum ViewError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .invalidGroupName(n): "\(n): invalid group name"
+        case let .invalidGroupName(n):
+            "\(n.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } ? n.debugDescription : n): invalid group name"
+                + " (1 to \(ViewConfiguration.maxGroupNameLength) bytes, no control characters, not starting with *)"
         case let .hostGroupExists(n): "\(n): host group already exists"
         case let .targetGroupExists(n): "\(n): target group already exists"
         case let .hostGroupNotFound(n): "\(n): host group not found"
