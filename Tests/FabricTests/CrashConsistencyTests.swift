@@ -123,10 +123,14 @@ struct CrashConsistencyTests {
         print("crash test (\(writeCache ? "cache enabled, FUA/SYNCHRONIZE CACHE" : "cache disabled")): stmfd killed \(rounds) times, \(acknowledged.count) acknowledged 4 KiB writes checked")
         #expect(acknowledged.count > rounds, "too few writes acknowledged for the test to mean anything")
         #expect(try waitUntil("the target port online") { try portState(san)?["state"] as? String == "online" })
-        let output = san.dir + "/back.bin"
-        try san.ok("fcinit", ["read", "--target", "wwn." + SAN.target, "--lun", "0", "--lba", "0",
-                              "--blocks", "\(rounds * Self.region * 8)", "--output", output], wwpn: SAN.host)
-        let back = [UInt8](try Data(contentsOf: URL(fileURLWithPath: output)))
+        // Read back region by region (1 MiB per command, within the LU's maximum transfer length).
+        var back: [UInt8] = []
+        for round in 0..<rounds {
+            let output = san.dir + "/back\(round).bin"
+            try san.ok("fcinit", ["read", "--target", "wwn." + SAN.target, "--lun", "0", "--lba", "\(round * Self.region * 8)",
+                                  "--blocks", "\(Self.region * 8)", "--output", output], wwpn: SAN.host)
+            back += [UInt8]((try? Data(contentsOf: URL(fileURLWithPath: output))) ?? Data(count: Self.region * 4096))
+        }
         var lost: [Int] = []
         for i in acknowledged where back[(i * 4096)..<((i + 1) * 4096)] != pattern[(i * 4096)..<((i + 1) * 4096)] {
             lost.append(i)

@@ -40,6 +40,22 @@ final class SAN: @unchecked Sendable {
         try waitFor(fabricSocket)
     }
 
+    /// Whether the stmfd this harness started is still running.
+    var daemonRunning: Bool { stmfd?.isRunning ?? false }
+
+    /// SIGTERM to stmfd; true when it exited within `seconds` (else it is killed).
+    func terminateDaemon(within seconds: Double) -> Bool {
+        guard let p = stmfd, p.isRunning else { return true }
+        p.terminate()
+        let deadline = Date().addingTimeInterval(seconds)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        let clean = !p.isRunning
+        if !clean { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        stmfd = nil
+        return clean
+    }
+
     /// Kills stmfd with SIGKILL, as a crash would, and waits for it to be gone.
     func killDaemon() {
         if let p = stmfd, p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
