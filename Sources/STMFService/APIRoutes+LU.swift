@@ -2,17 +2,17 @@ import Hummingbird
 import STMFAPI
 
 extension APIRoutes {
-    static func addLURoutes(_ r: Router<BasicRequestContext>, core: ServiceCore) {
+    static func addLURoutes(_ r: Router<STMFRequestContext>, core: ServiceCore) {
         r.get("/v1/lus") { _, _ in JSON(await core.listLUs()) }
-        r.post("/v1/lus") { req, _ in
+        r.post("/v1/lus") { req, ctx in
             var req = req
             let body = try await req.json(CreateLURequest.self)
-            return JSON(try await core.createLU(body), status: .created)
+            return JSON(try await core.createLU(body, peer: await ctx.peer()), status: .created)
         }
-        r.post("/v1/lus/import") { req, _ in
+        r.post("/v1/lus/import") { req, ctx in
             var req = req
             let body = try await req.json(ImportLURequest.self)
-            return JSON(try await core.importLU(body), status: .created)
+            return JSON(try await core.importLU(body, peer: await ctx.peer()), status: .created)
         }
         r.get("/v1/lus/:guid") { _, ctx in JSON(try await core.getLU(try ctx.parameters.string("guid"))) }
         r.patch("/v1/lus/:guid") { req, ctx in
@@ -32,16 +32,16 @@ extension APIRoutes {
         }
     }
 
-    static func addConfigRoutes(_ r: Router<BasicRequestContext>, core: ServiceCore) {
+    static func addConfigRoutes(_ r: Router<STMFRequestContext>, core: ServiceCore) {
         r.get("/v1/export") { _, _ in
             let bytes = try await core.export()
             return Response(status: .ok, headers: [.contentType: "application/octet-stream"],
                             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
-        r.post("/v1/import") { req, _ in
+        r.post("/v1/import") { req, ctx in
             var req = req
             let bytes = try await req.rawBody()
-            try await core.importConfiguration(bytes, replace: req.flag("replace"))
+            try await core.importConfiguration(bytes, replace: req.flag("replace"), peer: await ctx.peer())
             return JSON(EmptyResponse())
         }
     }

@@ -82,8 +82,8 @@ extension Parameters {
 
 /// The management API (documented in docs/openapi.yaml).
 enum APIRoutes {
-    static func router(core: ServiceCore, metrics: MetricsRegistry) -> Router<BasicRequestContext> {
-        let r = Router(context: BasicRequestContext.self)
+    static func router(core: ServiceCore, metrics: MetricsRegistry) -> Router<STMFRequestContext> {
+        let r = Router(context: STMFRequestContext.self)
 
         r.get("/v1/state") { _, _ in JSON(await core.state()) }
 

@@ -27,7 +27,7 @@ extension ServiceCore {
 
     /// Verifies the document, then applies it all or nothing: to an empty service, or in place
     /// of the current configuration when `replace` is set.
-    public func importConfiguration(_ bytes: [UInt8], replace: Bool) async throws(ServiceError) {
+    public func importConfiguration(_ bytes: [UInt8], replace: Bool, peer: PeerCredentials? = nil) async throws(ServiceError) {
         let body: ExportDocument.Body
         do throws(ExportDocument.DecodeError) { body = try ExportDocument.decode(bytes) } catch {
             throw ServiceError(422, "IMPORT_DAMAGED", error.description)
@@ -46,6 +46,11 @@ extension ServiceCore {
                     throw ServiceError.badRequest("logical unit \(lu.guid) is invalid or listed twice")
                 }
                 try lu.properties.validate()
+                for path in [lu.file] + (lu.meta.map { [$0] } ?? []) {
+                    if let why = PeerAccess.refusal(for: (try? BackingPath.resolve(path).path) ?? path, peer: peer) {
+                        throw ServiceError(403, "PERMISSION_DENIED", why)
+                    }
+                }
             }
         } catch let e as ServiceError {
             throw ServiceError(422, "IMPORT_INVALID", "export is inconsistent: \(e.api.message)")

@@ -104,13 +104,21 @@ extension ServiceCore {
         return resolved
     }
 
-    public func createLU(_ r: CreateLURequest) async throws(ServiceError) -> LUInfo {
+    /// 403 unless the peer could open each (resolved) path read-write itself (`PeerAccess`).
+    func checkPeerAccess(_ paths: [String], _ peer: PeerCredentials?) throws(ServiceError) {
+        for p in paths {
+            if let why = PeerAccess.refusal(for: p, peer: peer) { throw ServiceError(403, "PERMISSION_DENIED", why) }
+        }
+    }
+
+    public func createLU(_ r: CreateLURequest, peer: PeerCredentials? = nil) async throws(ServiceError) -> LUInfo {
         let backing = try Self.backing(for: r.file)
         do { try r.properties.validate() } catch { throw Self.map(error) }
         var r = r
         if case .path = backing { r.file = try resolvedBackingPath(r.file) }
         if let m = r.properties.metaFile { r.properties.metaFile = try resolvedBackingPath(m) }
         try checkNotInUse([r.file] + (r.properties.metaFile.map { [$0] } ?? []))
+        try checkPeerAccess([r.file] + (r.properties.metaFile.map { [$0] } ?? []), peer)
         if let g = r.properties.guid.flatMap(LUGUID.init), luRuntimes[g] != nil {
             throw .conflict("\(g): a logical unit with this GUID exists", code: "LU_EXISTS")
         }
@@ -133,10 +141,11 @@ extension ServiceCore {
         return info(luRuntimes[lu.guid]!)
     }
 
-    public func importLU(_ r: ImportLURequest) async throws(ServiceError) -> LUInfo {
+    public func importLU(_ r: ImportLURequest, peer: PeerCredentials? = nil) async throws(ServiceError) -> LUInfo {
         let path = r.meta ?? r.file
         _ = try Self.backing(for: path)
         try checkNotInUse([r.file] + (r.meta.map { [$0] } ?? []))
+        try checkPeerAccess(([r.file] + (r.meta.map { [$0] } ?? [])).map { (try? BackingPath.resolve($0).path) ?? $0 }, peer)
         if let why = DescriptorBudget.refusal() { throw ServiceError(507, "TOO_MANY_OPEN_FILES", why) }
         let lu: SBDLogicalUnit
         do { lu = try SBDLogicalUnit.importLU(path: path) } catch {
