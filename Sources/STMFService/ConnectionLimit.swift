@@ -54,10 +54,18 @@ struct ConnectionLimitedHTTP1Channel: ServerChildChannel {
         head.headerFields[.contentType] = "application/json"
         head.headerFields[.contentLength] = "\(body.count)"
         head.headerFields[.connection] = "close"
-        try? await value.inner.executeThenClose { _, outbound in
+        try? await value.inner.executeThenClose { inbound, outbound in
             try await outbound.write(.head(head))
             try await outbound.write(.body(ByteBuffer(bytes: body)))
             try await outbound.write(.end(nil))
+            // Take in the request the client sent, for at most a second: closing a socket with
+            // unread data resets it, and the client could lose the answer.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { for try await part in inbound { if case .end = part { return } } }
+                group.addTask { try await Task.sleep(for: .seconds(1)) }
+                _ = try await group.next()
+                group.cancelAll()
+            }
         }
     }
 }

@@ -19,10 +19,14 @@ public struct Daemon {
     public var logger: Logger
     public var limits: STMF.Limits
 
-    public init(stateDirectory: StateDirectory, logger: Logger, limits: STMF.Limits = .init()) {
+    /// Seconds an API connection may stay idle (or a request stay half-sent) before it is closed.
+    public var apiIdleSeconds: Int
+
+    public init(stateDirectory: StateDirectory, logger: Logger, limits: STMF.Limits = .init(), apiIdleSeconds: Int = 60) {
         self.stateDirectory = stateDirectory
         self.logger = logger
         self.limits = limits
+        self.apiIdleSeconds = apiIdleSeconds
     }
 
     public enum StartError: Error, CustomStringConvertible {
@@ -89,8 +93,8 @@ public struct Daemon {
 
     /// Connections idle for a minute are closed (a client that connects and sends nothing, or
     /// stops half-way, holds no resources for long); request headers are capped at 16 KiB.
-    static var httpConfiguration: HTTP1Channel.Configuration {
-        var c = HTTP1Channel.Configuration(idleTimeout: .seconds(60))
+    static func httpConfiguration(idleSeconds: Int) -> HTTP1Channel.Configuration {
+        var c = HTTP1Channel.Configuration(idleTimeout: .seconds(Int64(idleSeconds)))
         c.httpDecoder = .init(maxHeaderFieldSize: 16 << 10, maxHeaderListSize: 16 << 10, maxHeaderFieldCount: 100)
         return c
     }
@@ -114,7 +118,7 @@ public struct Daemon {
         let oldMask = umask(0o117)
         let app = Application(
             router: APIRoutes.router(core: core, metrics: metrics),
-            server: .http1(configuration: Self.httpConfiguration, connectionLimit: Self.connectionLimit),
+            server: .http1(configuration: Self.httpConfiguration(idleSeconds: apiIdleSeconds), connectionLimit: Self.connectionLimit),
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "stmfd"),
             onServerRunning: { _ in
                 umask(oldMask)

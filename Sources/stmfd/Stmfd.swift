@@ -22,7 +22,14 @@ struct Stmfd: AsyncParsableCommand {
             help: "Tasks all initiators together may have in flight on one LU before TASK SET FULL or BUSY.")
     var tasksPerLU: Int = STMF.Limits().tasksPerLU
 
+    @Option(name: .customLong("api-idle-timeout"),
+            help: "Seconds an API connection may stay idle, or a request half-sent, before it is closed.")
+    var apiIdleTimeout: Int = 60
+
     func validate() throws {
+        if !(1...3600).contains(apiIdleTimeout) {
+            throw ValidationError("--api-idle-timeout must be between 1 and 3600 seconds, not \(apiIdleTimeout)")
+        }
         for (name, v) in [("--tasks-per-nexus", tasksPerNexus), ("--tasks-per-lu", tasksPerLU)] where !(1...65536).contains(v) {
             throw ValidationError("\(name) must be between 1 and 65536, not \(v)")
         }
@@ -33,7 +40,8 @@ struct Stmfd: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         do {
             try await Daemon(stateDirectory: StateDirectory.resolve(stateDir), logger: logger,
-                             limits: STMF.Limits(tasksPerNexus: tasksPerNexus, tasksPerLU: tasksPerLU)).run()
+                             limits: STMF.Limits(tasksPerNexus: tasksPerNexus, tasksPerLU: tasksPerLU),
+                             apiIdleSeconds: apiIdleTimeout).run()
         } catch {
             logger.critical("stmfd cannot start: \(error)")
             throw ExitCode(1)

@@ -27,20 +27,57 @@ import Testing
         try d.ok(["create-lu", "-s", "1m", data + "/again.img"])
     }
 
+    /// A Unix-socket connection to stmfd's API.
+    static func connect(_ d: DaemonHarness) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: Array(d.socketPath.utf8) + [0]) }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0 else { close(fd); throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        return fd
+    }
+
+    /// Reads until the peer closes or `seconds` pass; returns the bytes and whether it closed.
+    static func readUntilClosed(_ fd: Int32, seconds: Int) -> ([UInt8], Bool) {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var answer = [UInt8]()
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = recv(fd, &buf, buf.count, 0)
+            if n == 0 { return (answer, true) }
+            if n < 0 { return (answer, false) }
+            answer += buf[0..<n]
+        }
+    }
+
+    /// An idle client and one that stops half-way through a request are closed after the idle
+    /// timeout, and neither holds up a client that asks at the same time.
+    @Test func idleAndHalfSentConnectionsAreClosed() throws {
+        let d = try DaemonHarness(); defer { d.cleanup() }
+        try d.start(arguments: ["--api-idle-timeout", "2"])
+        let idle = try Self.connect(d), slow = try Self.connect(d)
+        defer { close(idle); close(slow) }
+        let half = Array("POST /v1/host-groups HTTP/1.1\r\nHost: stmfd\r\nContent-Length: 40\r\n\r\n{\"na".utf8)
+        _ = half.withUnsafeBytes { send(slow, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        let start = Date()
+        #expect(try d.stmfadm(["list-hg"]).status == 0)          // not held up by either
+        #expect(Self.readUntilClosed(idle, seconds: 10).1, "an idle connection stayed open")
+        #expect(Self.readUntilClosed(slow, seconds: 10).1, "a half-sent request kept its connection")
+        let waited = Date().timeIntervalSince(start)
+        #expect(waited >= 1.5 && waited < 8, "closed after \(waited) s with a 2 s idle timeout")
+        #expect(try d.stmfadm(["list-hg"]).status == 0)
+        let bad = try runTool("stmfd", ["--state-dir", d.stateDir, "--api-idle-timeout", "0"])
+        #expect(bad.status != 0 && bad.err.contains("between 1 and 3600"), "\(bad.err)")
+    }
+
     @Test func apiConnectionsPastTheCapGetTooManyConnections() throws {
         let d = try DaemonHarness(); defer { d.cleanup() }
         try d.start()
-        func connect() throws -> Int32 {
-            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-            var addr = sockaddr_un()
-            addr.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: Array(d.socketPath.utf8) + [0]) }
-            let rc = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
-            guard rc == 0 else { close(fd); throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-            return fd
-        }
+        func connect() throws -> Int32 { try Self.connect(d) }
         // 128 clients that connect and say nothing hold every slot...
         var idle: [Int32] = []
         for _ in 0..<128 { idle.append(try connect()) }
@@ -50,22 +87,15 @@ import Testing
         let extra = try connect()
         let request = Array("GET /v1/state HTTP/1.1\r\nHost: stmfd\r\n\r\n".utf8)
         _ = request.withUnsafeBytes { send(extra, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(extra, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var answer = [UInt8]()
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = recv(extra, &buf, buf.count, 0)
-            if n <= 0 { break }
-            answer += buf[0..<n]
-        }
+        let (answer, closed) = Self.readUntilClosed(extra, seconds: 10)
         close(extra)
+        #expect(closed, "the refused connection was left open")
         let text = String(decoding: answer, as: UTF8.self)
         #expect(text.hasPrefix("HTTP/1.1 503"), "\(text)")
         #expect(text.contains("TOO_MANY_CONNECTIONS"))
         // The CLI says the same in words.
         let cli = try d.stmfadm(["list-lu"])
-        #expect(cli.status == 1 && cli.err.contains("API connections open"), "\(cli.err)")
+        #expect(cli.status == 1 && cli.err.contains("API connections open"), "CLI said: \(cli.err.debugDescription)")
         // Once the idle clients go, the service answers as before.
         for fd in idle { close(fd) }
         idle = []

@@ -23,15 +23,15 @@ final class DaemonHarness: @unchecked Sendable {
 
     /// Starts stmfd and waits until its socket answers.
     /// With `openFileLimit`, stmfd runs under `prlimit --nofile=N:N` (soft and hard).
-    func start(environment: [String: String] = [:], openFileLimit: Int? = nil) throws {
+    func start(environment: [String: String] = [:], openFileLimit: Int? = nil, arguments extra: [String] = []) throws {
         let p = Process()
         let stmfd = productsDirectory.appendingPathComponent("stmfd")
         if let openFileLimit {
             p.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-            p.arguments = ["--nofile=\(openFileLimit):\(openFileLimit)", stmfd.path, "--state-dir", stateDir]
+            p.arguments = ["--nofile=\(openFileLimit):\(openFileLimit)", stmfd.path, "--state-dir", stateDir] + extra
         } else {
             p.executableURL = stmfd
-            p.arguments = ["--state-dir", stateDir]
+            p.arguments = ["--state-dir", stateDir] + extra
         }
         if !environment.isEmpty {
             p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
