@@ -71,7 +71,7 @@ let package = Package(
         .target(name: "Udev", path: "Sources/Udev"),
 
         // The management API's wire types, shared by stmfd and the CLIs (no server code).
-        .target(name: "STMFAPI", dependencies: ["STMF", "SBD"], path: "Sources/STMFAPI"),
+        .target(name: "STMFAPI", dependencies: ["STMF", "SBD", "Checksum"], path: "Sources/STMFAPI"),
 
         // HTTP/1.1 client over the API's Unix socket, used by the CLIs.
         .target(name: "STMFClient", dependencies: ["STMFAPI", "CSystemShims"], path: "Sources/STMFClient"),
