@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "STMF", targets: ["STMF"]),
         .library(name: "SBD", targets: ["SBD"]),
+        // The fuzz targets, for the libFuzzer package in Fuzz/.
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
         .executable(name: "stmfd", targets: ["stmfd"]),
         .executable(name: "stmfadm", targets: ["stmfadm"]),
         .executable(name: "sbdadm", targets: ["sbdadm"]),
@@ -112,6 +114,11 @@ let package = Package(
             "STMF", "SBD", "STMFAPI", "STMFClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/stmf-bench"),
+
+        // libFuzzer entry points, one function per decoder (the executables are in Fuzz/).
+        .target(name: "FuzzTargets", dependencies: [
+            "FCPort", "FCLink", "STMF", "SBD", "SGBridge", "STMFAPI", "Checksum",
+        ], path: "Sources/FuzzTargets"),
 
         .testTarget(name: "STMFTests", dependencies: ["STMF", "Checksum"], path: "Tests/STMFTests"),
         .testTarget(name: "SBDTests", dependencies: ["SBD", "STMF"], path: "Tests/SBDTests"),
