@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "STMF", targets: ["STMF"]),
         .library(name: "SBD", targets: ["SBD"]),
+        // The fuzz targets, for the libFuzzer package in Fuzz/.
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
         .executable(name: "stmfd", targets: ["stmfd"]),
         .executable(name: "stmfadm", targets: ["stmfadm"]),
         .executable(name: "sbdadm", targets: ["sbdadm"]),
@@ -73,7 +75,7 @@ let package = Package(
         .target(name: "Udev", path: "Sources/Udev"),
 
         // The management API's wire types, shared by stmfd and the CLIs (no server code).
-        .target(name: "STMFAPI", dependencies: ["STMF", "SBD"], path: "Sources/STMFAPI"),
+        .target(name: "STMFAPI", dependencies: ["STMF", "SBD", "Checksum"], path: "Sources/STMFAPI"),
 
         // HTTP/1.1 client over the API's Unix socket, used by the CLIs.
         .target(name: "STMFClient", dependencies: ["STMFAPI", "CSystemShims"], path: "Sources/STMFClient"),
@@ -116,6 +118,11 @@ let package = Package(
             "STMF", "SBD", "STMFAPI", "STMFClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/stmf-bench"),
+
+        // libFuzzer entry points, one function per decoder (the executables are in Fuzz/).
+        .target(name: "FuzzTargets", dependencies: [
+            "FCPort", "FCLink", "STMF", "SBD", "SGBridge", "STMFAPI", "Checksum",
+        ], path: "Sources/FuzzTargets"),
 
         .testTarget(name: "STMFTests", dependencies: ["STMF", "Checksum"], path: "Tests/STMFTests"),
         .testTarget(name: "SBDTests", dependencies: ["SBD", "STMF"], path: "Tests/SBDTests"),

@@ -138,40 +138,25 @@ extension SBDLogicalUnit {
         var ok = false
         defer { if !ok { close(fd); if dataFD >= 0 && dataFD != fd { close(dataFD) } } }
         let area = try SBDMetadataArea.readArea(fd: fd, path: path)
-        let (rec, gen, slot): (SBDMetadataRecord, UInt64, Int)
-        do { (rec, gen, slot) = try SBDMetadataLayout.decodeArea(area) } catch { throw .metadata(error) }
-        var p = rec.properties
-        guard let guid = LUGUID(rec.guid) else { throw .metadata(.malformed("GUID '\(rec.guid)'")) }
-        do { try p.validate() } catch { throw .metadata(.malformed(error.description)) }
-        p.guid = guid.description
-        let bs = UInt64(p.blockSize)
-        var reservations = ReservationState()
-        if let r = rec.reservations {
-            do { reservations = try ReservationState(decoding: r) } catch { throw .metadata(.malformed(error.description)) }
-            reservations.powerOn()   // SPC-4: PRgeneration restarts at power on
-        }
-        let saved = ModeParameters(wce: rec.savedWriteCacheEnabled, dSense: rec.savedDescriptorSense)
-        let (blockCount, ovf) = rec.blockCount.multipliedReportingOverflow(by: bs)
-        if ovf { throw .metadata(.malformed("block count \(rec.blockCount)")) }
-
-        if rec.kind == .ram { throw .metadata(.malformed("a RAM logical unit cannot be imported")) }
-        let inBand = rec.dataOffset > 0
+        let m = try ImportedMetadata(area: area)
+        let rec = m.record, gen = m.generation, slot = m.slot
+        var p = m.properties
+        let guid = m.guid, reservations = m.reservations, saved = m.saved, dataBytes = m.dataBytes
+        let inBand = m.inBand
         let dataPath: String
         let dst: stat
         if inBand {
-            guard rec.dataOffset == UInt64(SBDMetadataLayout.areaSize) else { throw .metadata(.malformed("data offset \(rec.dataOffset)")) }
             dataPath = path; dataFD = fd
             var st = stat(); fstat(fd, &st); dst = st
         } else {
-            guard let dp = rec.dataPath else { throw .metadata(.malformed("meta file names no data file")) }
-            dataPath = dp
-            (dataFD, dst) = try openFile(dp)
+            dataPath = rec.dataPath!    // ImportedMetadata checked it
+            (dataFD, dst) = try openFile(dataPath)
         }
         let have = try byteSize(fd: dataFD, st: dst, path: dataPath)
-        let need = rec.dataOffset + blockCount
+        let need = m.requiredBytes
         if have < need { throw .metadata(.truncated(expected: need, actual: have)) }
         let kind: BackingKind = dst.st_mode & S_IFMT == S_IFBLK ? .blockDevice : .file
-        let store = FileBackingStore(path: dataPath, fd: dataFD, kind: kind, dataOffset: rec.dataOffset, dataBytes: blockCount)
+        let store = FileBackingStore(path: dataPath, fd: dataFD, kind: kind, dataOffset: rec.dataOffset, dataBytes: dataBytes)
         let meta = SBDMetadataArea(location: .descriptor(fd, path: path, owned: !inBand), generation: gen, slot: slot)
         if !inBand { p.metaFile = path }
         ok = true
@@ -232,5 +217,75 @@ extension SBDLogicalUnit {
         if eraseMetadata { metadata.erase() }
         metadata.close()
         store.close()
+    }
+}
+
+/// What import-lu takes from a metadata area before it opens any data file: the newest valid
+/// copy, with its GUID, properties, reservation state, data offset and size checked. Kept
+/// apart from the file handling so the fuzz targets run exactly these checks on any bytes.
+struct ImportedMetadata {
+    let record: SBDMetadataRecord
+    let generation: UInt64
+    let slot: Int
+    let guid: LUGUID
+    /// The properties, validated, with the GUID in its canonical form.
+    let properties: SBDProperties
+    let reservations: ReservationState
+    let saved: ModeParameters
+    /// Whether the data follows the metadata in the same file or device.
+    let inBand: Bool
+    /// Bytes of LU data (block count × block size).
+    let dataBytes: UInt64
+    /// Bytes the data file or device must hold: the data offset plus the data.
+    let requiredBytes: UInt64
+
+    init(area: [UInt8]) throws(SBDError) {
+        let (rec, gen, slot): (SBDMetadataRecord, UInt64, Int)
+        do { (rec, gen, slot) = try SBDMetadataLayout.decodeArea(area) } catch { throw .metadata(error) }
+        var p = rec.properties
+        guard let guid = LUGUID(rec.guid) else { throw .metadata(.malformed("GUID '\(rec.guid)'")) }
+        do { try p.validate() } catch { throw .metadata(.malformed(error.description)) }
+        p.guid = guid.description
+        let bs = UInt64(p.blockSize)
+        var reservations = ReservationState()
+        if let r = rec.reservations {
+            do { reservations = try ReservationState(decoding: r) } catch { throw .metadata(.malformed(error.description)) }
+            reservations.powerOn()   // SPC-4: PRgeneration restarts at power on
+        }
+        let (dataBytes, ovf) = rec.blockCount.multipliedReportingOverflow(by: bs)
+        if ovf { throw .metadata(.malformed("block count \(rec.blockCount)")) }
+
+        if rec.kind == .ram { throw .metadata(.malformed("a RAM logical unit cannot be imported")) }
+        let inBand = rec.dataOffset > 0
+        if inBand {
+            guard rec.dataOffset == UInt64(SBDMetadataLayout.areaSize) else { throw .metadata(.malformed("data offset \(rec.dataOffset)")) }
+        } else {
+            guard rec.dataPath != nil else { throw .metadata(.malformed("meta file names no data file")) }
+        }
+        record = rec; generation = gen; self.slot = slot; self.guid = guid; properties = p
+        self.reservations = reservations
+        saved = ModeParameters(wce: rec.savedWriteCacheEnabled, dSense: rec.savedDescriptorSense)
+        self.inBand = inBand; self.dataBytes = dataBytes
+        requiredBytes = rec.dataOffset + dataBytes
+    }
+}
+
+/// The metadata-area codec as import-lu uses it, for the fuzz targets and their seed corpus.
+@_spi(Fuzzing) public enum SBDMetadataCodec {
+    /// Length of a metadata area (two slots).
+    public static let areaSize = SBDMetadataLayout.areaSize
+    public static let slotSize = SBDMetadataLayout.slotSize
+    public static let headerLength = SBDMetadataLayout.headerLength
+
+    /// Decodes `area` and runs every check import-lu makes before it opens a data file;
+    /// returns the newest valid record, its generation and slot.
+    public static func decode(area: [UInt8]) throws(SBDError) -> (record: SBDMetadataRecord, generation: UInt64, slot: Int) {
+        let m = try ImportedMetadata(area: area)
+        return (m.record, m.generation, m.slot)
+    }
+
+    /// One encoded slot (header and payload) holding `record` at `generation`.
+    public static func encodeSlot(_ record: SBDMetadataRecord, generation: UInt64) throws(SBDError) -> [UInt8] {
+        do { return try SBDMetadataLayout.encodeSlot(record, generation: generation) } catch { throw .metadata(error) }
     }
 }

@@ -119,7 +119,7 @@ public enum SGBridgeProtocol {
 
     /// Writes the 32-byte reply header for `reply` to request `id` into `p`, with the sense and
     /// data-in lengths as they will be sent.
-    static func encodeReplyHeader(_ reply: SGReply, id: UInt64, senseLength: Int, dataInLength: Int,
+    @_spi(Fuzzing) public static func encodeReplyHeader(_ reply: SGReply, id: UInt64, senseLength: Int, dataInLength: Int,
                                   into p: UnsafeMutableRawBufferPointer) {
         p.putLE(replyMagic, 0)
         p.putLE(version, 4)

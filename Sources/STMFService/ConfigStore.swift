@@ -136,44 +136,8 @@ public final class ConfigStore: Sendable {
     }
 }
 
-/// Everything the store holds, as values.
-public struct StoredConfiguration: Codable, Sendable, Equatable {
-    public struct LU: Codable, Sendable, Equatable {
-        public var guid: String
-        public var file: String
-        public var meta: String?
-        public var size: UInt64
-        public var properties: LUProperties
-        public var online: Bool
-        /// Persistent reservation state (APTPL), as kept in the LU metadata.
-        public var reservations: [UInt8]?
-        public init(guid: String, file: String, meta: String?, size: UInt64, properties: LUProperties, online: Bool, reservations: [UInt8]?) {
-            self.guid = guid; self.file = file; self.meta = meta; self.size = size
-            self.properties = properties; self.online = online; self.reservations = reservations
-        }
-    }
-    public struct TargetPort: Codable, Sendable, Equatable {
-        public var name: String
-        public var provider: String
-        public var alias: String
-        public var properties: [String: String]
-        public var online: Bool
-        public var relativeID: UInt16
-        public init(name: String, provider: String, alias: String, properties: [String: String], online: Bool, relativeID: UInt16) {
-            self.name = name; self.provider = provider; self.alias = alias; self.properties = properties
-            self.online = online; self.relativeID = relativeID
-        }
-    }
-
-    public var logicalUnits: [LU] = []
-    public var hostGroups: [GroupInfo] = []
-    public var targetGroups: [GroupInfo] = []
-    public var viewEntries: [ViewEntryInfo] = []
-    public var targetPorts: [TargetPort] = []
-    public var settings: [String: String] = [:]
-
-    public init() {}
-
+/// Reading and writing the values of the store.
+extension StoredConfiguration {
     static func fetch(_ db: Database) throws -> StoredConfiguration {
         var c = StoredConfiguration()
         let decoder = JSONDecoder()

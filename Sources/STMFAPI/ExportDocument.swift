@@ -1,6 +1,5 @@
 import Checksum
 import Foundation
-import STMFAPI
 
 /// The `stmfadm export` document: a header line, then the configuration as JSON.
 ///
@@ -49,7 +48,9 @@ public enum ExportDocument {
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         let body = Array(try enc.encode(Body(exportedAt: exportedAt, configuration: configuration))) + [0x0A]
         let header = Header(format: format, version: version, length: body.count, sha256: SHA256.hex(body))
-        return Array(try JSONEncoder.sorted.encode(header)) + [0x0A] + body
+        let headerEncoder = JSONEncoder()
+        headerEncoder.outputFormatting = [.sortedKeys]
+        return Array(try headerEncoder.encode(header)) + [0x0A] + body
     }
 
     public static func decode(_ bytes: [UInt8]) throws(DecodeError) -> Body {
