@@ -40,3 +40,17 @@ public struct StoredConfiguration: Codable, Sendable, Equatable {
 
     public init() {}
 }
+
+extension StoredConfiguration {
+    /// The checks import makes of each logical unit before anything is stored: a valid GUID
+    /// listed once and valid properties.
+    public func checkLogicalUnits() throws(APIError) {
+        var seen = Set<String>()
+        for lu in logicalUnits {
+            guard LUGUID(lu.guid) != nil, seen.insert(lu.guid).inserted else {
+                throw .badRequest("logical unit \(lu.guid) is invalid or listed twice")
+            }
+            do { try lu.properties.validate() } catch { throw .badRequest(error.description) }
+        }
+    }
+}

@@ -40,13 +40,7 @@ extension ServiceCore {
         let v: ViewConfiguration
         do {
             v = try c.viewConfiguration()
-            var seen = Set<String>()
-            for lu in c.logicalUnits {
-                guard LUGUID(lu.guid) != nil, seen.insert(lu.guid).inserted else {
-                    throw ServiceError.badRequest("logical unit \(lu.guid) is invalid or listed twice")
-                }
-                try lu.properties.validate()
-            }
+            try c.checkLogicalUnits()
         } catch let e as ServiceError {
             throw ServiceError(422, "IMPORT_INVALID", "export is inconsistent: \(e.api.message)")
         } catch {
