@@ -137,6 +137,8 @@ let package = Package(
             "FCFabric", "FCTarget", "FCInitiator", "FCLink", "FCPort", "STMF", "SBD", "STMFClient", "STMFAPI",
             "ProcessTestSupport",
         ], path: "Tests/FabricTests"),
+        // Replays Fuzz/corpus and Fuzz/regressions through the fuzz targets (no sanitizer needed).
+        .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzCorpusTests"),
         // Tests that need real HBAs; they skip themselves where there are none.
         .testTarget(name: "HardwareTests", dependencies: ["STMF"], path: "HardwareTests"),
     ],

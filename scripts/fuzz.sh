@@ -17,6 +17,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SWIFT_DETERMINISTIC_HASHING=1
+# A Swift runtime trap must reach libFuzzer's deadly-signal handler (which saves the input);
+# Swift's own backtracer would take the signal first and, under ASan, hang.
+export SWIFT_BACKTRACE=enable=no
 
 ALL_TARGETS=(frame els ct bls fcp cdb sgbridge api export metadata)
 mode=(-max_total_time=20)
@@ -99,7 +102,7 @@ for t in "${targets[@]}"; do
     if [ "$merge" = 1 ] && [ "$rc" = 0 ]; then
         "$bin" -merge=1 -rss_limit_mb=2048 "$corpus" "$run/corpus" >"$run/merge.log" 2>&1 \
             || { echo "fuzz.sh: merge of $t failed" >&2; tail -20 "$run/merge.log" >&2; exit 1; }
-        echo "   merged into $corpus: $(grep -Eo 'added [0-9]+ new units' "$run/merge.log" | tail -1 || echo 'nothing new')"
+        echo "   merged into $corpus: $(grep -Eo '[0-9]+ new files with [0-9]+ new features' "$run/merge.log" | tail -1 || echo 'nothing new')"
     fi
     line=$(printf '%-9s executions %-10s exec/s %-7s cov %-6s ft %-7s new units %-5s crashes %s' \
         "$t" "${execs:-?}" "${speed:-?}" "${cov:-?}" "${ft:-?}" "${added:-?}" "$crashes")

@@ -9,6 +9,9 @@ swift build --build-tests
 # process on Swift's cooperative pool (two threads on a two-core machine), and the CPU-bound
 # fuzz suites or blocking process waits of other suites running beside them would starve it.
 swift test --skip-build --no-parallel
+# Coverage-guided fuzzing, briefly: the release sanitizer build of Fuzz/ and 20 s of libFuzzer
+# per target on a copy of Fuzz/corpus (fails on any crash; the input lands in Fuzz/regressions).
+scripts/fuzz.sh --seconds 20 --jobs "$(nproc)"
 # libiscsi's conformance suite through the fabric against every LU configuration (release build;
 # fails on any failed test). The committed docs/CONFORMANCE.md is what this script wrote.
 scripts/conformance.sh --output "$(mktemp /tmp/stmf-conformance-XXXXXX.md)"

@@ -252,8 +252,10 @@ struct ImportedMetadata {
             do { reservations = try ReservationState(decoding: r) } catch { throw .metadata(.malformed(error.description)) }
             reservations.powerOn()   // SPC-4: PRgeneration restarts at power on
         }
+        // No LU is larger than a file offset can address (nor than create-lu makes one): a
+        // block count beyond that would overflow the data offset added to it below.
         let (dataBytes, ovf) = rec.blockCount.multipliedReportingOverflow(by: bs)
-        if ovf { throw .metadata(.malformed("block count \(rec.blockCount)")) }
+        if ovf || dataBytes > SBDProperties.maximumSize { throw .metadata(.malformed("block count \(rec.blockCount)")) }
 
         if rec.kind == .ram { throw .metadata(.malformed("a RAM logical unit cannot be imported")) }
         let inBand = rec.dataOffset > 0

@@ -40,3 +40,21 @@ public struct StoredConfiguration: Codable, Sendable, Equatable {
 
     public init() {}
 }
+
+extension StoredConfiguration {
+    /// The checks import makes of each logical unit before anything is stored: a valid GUID
+    /// listed once, valid properties, and a size no larger than an LU can be (the store keeps
+    /// it as a signed 64-bit integer).
+    public func checkLogicalUnits() throws(APIError) {
+        var seen = Set<String>()
+        for lu in logicalUnits {
+            guard LUGUID(lu.guid) != nil, seen.insert(lu.guid).inserted else {
+                throw .badRequest("logical unit \(lu.guid) is invalid or listed twice")
+            }
+            do { try lu.properties.validate() } catch { throw .badRequest(error.description) }
+            guard lu.size <= SBDProperties.maximumSize else {
+                throw .badRequest("logical unit \(lu.guid) has a size of \(lu.size) bytes, larger than the \(SBDProperties.maximumSize) an LU can hold")
+            }
+        }
+    }
+}

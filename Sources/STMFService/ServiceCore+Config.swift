@@ -40,22 +40,20 @@ extension ServiceCore {
         let v: ViewConfiguration
         do {
             v = try c.viewConfiguration()
-            var seen = Set<String>()
-            for lu in c.logicalUnits {
-                guard LUGUID(lu.guid) != nil, seen.insert(lu.guid).inserted else {
-                    throw ServiceError.badRequest("logical unit \(lu.guid) is invalid or listed twice")
-                }
-                try lu.properties.validate()
-                for path in [lu.file] + (lu.meta.map { [$0] } ?? []) {
-                    if let why = PeerAccess.refusal(for: (try? BackingPath.resolve(path).path) ?? path, peer: peer) {
-                        throw ServiceError(403, "PERMISSION_DENIED", why)
-                    }
-                }
-            }
+            try c.checkLogicalUnits()
         } catch let e as ServiceError {
             throw ServiceError(422, "IMPORT_INVALID", "export is inconsistent: \(e.api.message)")
         } catch {
             throw ServiceError(422, "IMPORT_INVALID", "export is inconsistent: \(error)")
+        }
+        // A peer that is not root names only backing files it could open itself (403, not 422:
+        // the document is fine, the requester may not use it).
+        for lu in c.logicalUnits {
+            for path in [lu.file] + (lu.meta.map { [$0] } ?? []) {
+                if let why = PeerAccess.refusal(for: (try? BackingPath.resolve(path).path) ?? path, peer: peer) {
+                    throw ServiceError(403, "PERMISSION_DENIED", why)
+                }
+            }
         }
         // Commit, then swap the live state.
         do { try store.replace(with: c) } catch { throw .storeFailed(error) }

@@ -41,5 +41,12 @@ struct PeerAccessTests {
         #expect(made.status == 0, "\(made.err)")
         // Root is not limited.
         try d.ok(["create-lu", "-s", "1m", data + "/private/x.img"])
+        // Nor may the peer import a configuration naming files it could not open (403, not 422).
+        try d.ok(["export", data + "/shared/config.export"])
+        chmod(data + "/shared/config.export", 0o644)
+        let replaced = try asNobody(["import", "--replace", data + "/shared/config.export"])
+        #expect(replaced.status == 1 && replaced.err.contains("permission denied") && !replaced.err.contains("inconsistent"),
+                "\(replaced.err)")
+        #expect(try d.ok(["list-lu"]).contains("x.img") || (try d.ok(["list-lu", "-v"])).contains("x.img"))
     }
 }
