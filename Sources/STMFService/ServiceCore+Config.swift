@@ -48,13 +48,7 @@ extension ServiceCore {
         }
         // A peer that is not root names only backing files it could open itself (403, not 422:
         // the document is fine, the requester may not use it).
-        for lu in c.logicalUnits {
-            for path in [lu.file] + (lu.meta.map { [$0] } ?? []) {
-                if let why = PeerAccess.refusal(for: (try? BackingPath.resolve(path).path) ?? path, peer: peer) {
-                    throw ServiceError(403, "PERMISSION_DENIED", why)
-                }
-            }
-        }
+        for lu in c.logicalUnits { try checkPeerAccess([lu.file] + (lu.meta.map { [$0] } ?? []), peer) }
         // Commit, then swap the live state.
         do { try store.replace(with: c) } catch { throw .storeFailed(error) }
         await stopPorts()

@@ -104,10 +104,12 @@ extension ServiceCore {
         return resolved
     }
 
-    /// 403 unless the peer could open each (resolved) path read-write itself (`PeerAccess`).
+    /// 403 unless the peer could open each path, symlinks resolved, read-write itself (`PeerAccess`).
     func checkPeerAccess(_ paths: [String], _ peer: PeerCredentials?) throws(ServiceError) {
         for p in paths {
-            if let why = PeerAccess.refusal(for: p, peer: peer) { throw ServiceError(403, "PERMISSION_DENIED", why) }
+            if let why = PeerAccess.refusal(for: (try? BackingPath.resolve(p).path) ?? p, peer: peer) {
+                throw ServiceError(403, "PERMISSION_DENIED", why)
+            }
         }
     }
 
@@ -145,7 +147,7 @@ extension ServiceCore {
         let path = r.meta ?? r.file
         _ = try Self.backing(for: path)
         try checkNotInUse([r.file] + (r.meta.map { [$0] } ?? []))
-        try checkPeerAccess(([r.file] + (r.meta.map { [$0] } ?? [])).map { (try? BackingPath.resolve($0).path) ?? $0 }, peer)
+        try checkPeerAccess([r.file] + (r.meta.map { [$0] } ?? []), peer)
         if let why = DescriptorBudget.refusal() { throw ServiceError(507, "TOO_MANY_OPEN_FILES", why) }
         let lu: SBDLogicalUnit
         do { lu = try SBDLogicalUnit.importLU(path: path) } catch {

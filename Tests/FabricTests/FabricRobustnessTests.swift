@@ -23,14 +23,6 @@ struct FabricRobustnessTests {
                 payload: [UInt8](repeating: 0, count: 32))
     }
 
-    /// Records the OX_IDs of frames a port's `handlers.frame` receives.
-    final class Received: @unchecked Sendable {
-        private let lock = NSLock()
-        private var tags: [UInt16] = []
-        func add(_ t: UInt16) { lock.lock(); tags.append(t); lock.unlock() }
-        var all: [UInt16] { lock.lock(); defer { lock.unlock() }; return tags }
-    }
-
     func waitFor(_ what: String, timeout: Duration = .seconds(20), _ cond: () -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while !cond() {
@@ -56,15 +48,15 @@ struct FabricRobustnessTests {
                                         originatorExchangeID: UInt16(x)),
                     payload: echo).encode(into: &batch, record: true)
         }
-        let stop = Received()      // any tag in it stops the flooder
+        let stop = Shared(false)
         let records = batch
         let flooder = Thread {
-            while stop.all.isEmpty {
+            while !stop.current {
                 guard records.withUnsafeBytes({ UnixSocket.writeAll(fd, $0) }) else { return }
             }
         }
         flooder.start()
-        defer { stop.add(1) }
+        defer { stop.withLock { $0 = true } }
         func flooded() -> PortStatus? { fab.fabric.ports().first { $0.portName == nil } }
         var maxQueued = 0
         try await waitFor("discards at the non-reading port") {
@@ -225,9 +217,9 @@ struct FabricRobustnessTests {
     @Test func spoofedAndUnzonedFramesAreDroppedAndCounted() async throws {
         let zones = try ZoneSet(parsing: "ab: \(String(Self.a, radix: 16)) \(String(Self.b, radix: 16))\n")
         let fab = try TestFabric(zones: zones)
-        let got = Received()
+        let got = Shared<[UInt16]>([])  // OX_IDs the receiver's handlers.frame saw
         var hb = NPort.Handlers()
-        hb.frame = { h, _ in got.add(h.originatorExchangeID) }
+        hb.frame = { h, _ in got.withLock { $0.append(h.originatorExchangeID) } }
         let pa = fab.nport(Self.a, features: .initiator)
         let pb = fab.nport(Self.b, features: .target, handlers: hb)
         let pc = fab.nport(Self.c, features: .initiator)
@@ -238,9 +230,9 @@ struct FabricRobustnessTests {
         pc.send(Self.probe(from: idc, to: idb, tag: 3))              // honest but unzoned
         pc.send(Self.probe(from: ida, to: idb, tag: 4))              // unzoned, borrowing a zoned port's S_ID
         pa.send(Self.probe(from: ida, to: idb, tag: 5))              // honest and zoned: the control
-        try await waitFor("the zoned frame") { got.all.contains(5) }
+        try await waitFor("the zoned frame") { got.current.contains(5) }
         try await Task.sleep(for: .milliseconds(200))
-        #expect(got.all == [5])
+        #expect(got.current == [5])
         let status = fab.fabric.ports()
         let dropsA = status.first { $0.portName == WWN(Self.a).hex }?.counters.framesDropped
         let dropsC = status.first { $0.portName == WWN(Self.c).hex }?.counters.framesDropped

@@ -151,14 +151,11 @@ struct SANFaultTests {
             ["faults", "--loss", "0.002", "--corrupt", "0.002", "--duplicate", "0.01"], ["faults"],
             ["link-down", SAN.target], ["link-up", SAN.target],
         ]
-        final class Flag: @unchecked Sendable { let lock = NSLock(); var value = false
-            var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-            func set() { lock.lock(); value = true; lock.unlock() } }
-        let stop = Flag()
+        let stop = Shared(false)
         let sanEnvironment = san.environment
         let faulter = Thread {
             var step = 0
-            while !stop.isSet {
+            while !stop.current {
                 _ = try? runTool("fcfabric", ["ctl"] + schedule[step % schedule.count] + ctl, env: sanEnvironment)
                 step += 1
                 usleep(700_000)
@@ -194,7 +191,7 @@ struct SANFaultTests {
             }
             failures.append("pass \(passes): exit \(r.status): \(r.err.suffix(600))")
         }
-        stop.set()
+        stop.withLock { $0 = true }
         while faulter.isExecuting { usleep(50_000) }
         print("fault soak: \(passes) fio write+verify passes in \(Int(Date().timeIntervalSince(start))) s under loss, corruption, delay, duplication and link bounces; \(unitAttentions) passes repeated after a unit attention, \(unreachable) started while the target's link was down; \(failures.count) failed")
         #expect(failures.isEmpty, "\(failures)")
