@@ -38,7 +38,6 @@ public final class FrameLink: @unchecked Sendable {
     private var closed = false
     private var writerStarted = false
     private var starved = false
-    private var discardedSends = 0
 
     public init(fd: Int32, limit: SendLimit? = nil) {
         self.fd = fd
@@ -50,13 +49,6 @@ public final class FrameLink: @unchecked Sendable {
         cond.lock()
         defer { cond.unlock() }
         return outbox.count + inFlight
-    }
-
-    /// Sends discarded because the queue stayed full (`SendLimit`).
-    public var discarded: Int {
-        cond.lock()
-        defer { cond.unlock() }
-        return discardedSends
     }
 
     /// Connects to a fabric (or any frame-stream listener) at `path`.
@@ -87,10 +79,7 @@ public final class FrameLink: @unchecked Sendable {
             if offset == bytes.count { return true }
         }
         // Part of a record already went to the socket: the rest must follow or the stream breaks.
-        if offset == 0, let limit, !roomFor(bytes.count, limit) {
-            discardedSends += 1
-            return false
-        }
+        if offset == 0, let limit, !roomFor(bytes.count, limit) { return false }
         outbox.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
         startWriterIfNeeded()
         cond.signal()

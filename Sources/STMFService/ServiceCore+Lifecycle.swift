@@ -15,9 +15,10 @@ extension ServiceCore {
         stmf.replaceViews(v)
         for p in c.targetPorts { portRecords[p.name] = p }
         let fileLUs = c.logicalUnits.filter { !$0.file.hasPrefix("ram:") }.count
-        if DescriptorBudget.limit != Int.max, fileLUs + DescriptorBudget.reserve > DescriptorBudget.limit {
+        let fileLimit = DescriptorBudget.limit
+        if fileLimit != Int.max, fileLUs + DescriptorBudget.reserve > fileLimit {
             logger.warning("the stored file LUs need more open files than stmfd may have; some will not load",
-                           metadata: ["fileLUs": "\(fileLUs)", "limit": "\(DescriptorBudget.limit)",
+                           metadata: ["fileLUs": "\(fileLUs)", "limit": "\(fileLimit)",
                                       "remedy": "raise LimitNOFILE in stmfd.service (or ulimit -Hn) and restart stmfd"])
         }
         await loadLogicalUnits(c.logicalUnits)
