@@ -34,14 +34,18 @@ let package = Package(
         // (fallocate punch-hole flags, block-device ioctls, sd_notify datagrams).
         .target(name: "CSystemShims", path: "CModules/CSystemShims"),
 
+        // The lock every module guards shared state with: Synchronization.Mutex, or a pthread
+        // mutex ThreadSanitizer can see when built with -DSTMF_TSAN (scripts/tsan.sh).
+        .target(name: "Locking", path: "Sources/Locking"),
+
         // Dependency-free checksums (SHA-256) for exports and metadata.
         .target(name: "Checksum", path: "Sources/Checksum"),
 
         // The transport-agnostic framework: identifiers, views, sessions, tasks, UAs, TMFs.
-        .target(name: "STMF", path: "Sources/STMF"),
+        .target(name: "STMF", dependencies: ["Locking"], path: "Sources/STMF"),
 
         // The disk logical-unit provider (COMSTAR's stmf_sbd).
-        .target(name: "SBD", dependencies: ["STMF", "CSystemShims"], path: "Sources/SBD"),
+        .target(name: "SBD", dependencies: ["STMF", "Locking", "CSystemShims"], path: "Sources/SBD"),
 
         // Fibre Channel protocol: FC-2 frames, ELS, BLS, CT/name server, FCP codecs and
         // login/exchange state machines. Pure: no sockets, no threads.
@@ -50,26 +54,26 @@ let package = Package(
         .target(name: "CCRC32", path: "CModules/CCRC32", cSettings: [.unsafeFlags(["-O2"])]),
 
         // The emulated link: FC frames over a Unix stream socket (ports <-> fcfabric).
-        .target(name: "FCLink", dependencies: ["FCPort"], path: "Sources/FCLink"),
+        .target(name: "FCLink", dependencies: ["FCPort", "Locking"], path: "Sources/FCLink"),
 
         // The emulated switch: F_Port login, name server, fabric controller, zoning, faults, pcap.
         .target(name: "FCFabric", dependencies: [
-            "FCPort", "FCLink", "STMF", .product(name: "Logging", package: "swift-log"),
+            "FCPort", "FCLink", "STMF", "Locking", .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/FCFabric"),
 
         // The FC port provider for STMF on the emulated fabric (COMSTAR's fct + qlt roles).
         .target(name: "FCTarget", dependencies: [
-            "FCPort", "FCLink", "STMF", .product(name: "Logging", package: "swift-log"),
+            "FCPort", "FCLink", "STMF", "Locking", .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/FCTarget"),
 
         // The emulated initiator HBA: fabric login, discovery, FCP exchanges, benchmarks.
-        .target(name: "FCInitiator", dependencies: ["FCPort", "FCLink", "STMF"], path: "Sources/FCInitiator"),
+        .target(name: "FCInitiator", dependencies: ["FCPort", "FCLink", "STMF", "Locking"], path: "Sources/FCInitiator"),
 
         // LD_PRELOAD library: a fake /dev/sg path whose SG_IO goes to an SGBridge socket.
         .target(name: "CSGShim", path: "CModules/CSGShim", linkerSettings: [.linkedLibrary("dl")]),
 
         // The Swift side of the SG_IO bridge: serves CDBs the preloaded shim forwards.
-        .target(name: "SGBridge", dependencies: ["STMF"], path: "Sources/SGBridge"),
+        .target(name: "SGBridge", dependencies: ["STMF", "Locking"], path: "Sources/SGBridge"),
 
         // HBA discovery through udev and driver alias tables.
         .target(name: "Udev", path: "Sources/Udev"),
@@ -124,14 +128,14 @@ let package = Package(
             "FCPort", "FCLink", "STMF", "SBD", "SGBridge", "STMFAPI", "Checksum",
         ], path: "Sources/FuzzTargets"),
 
-        .testTarget(name: "STMFTests", dependencies: ["STMF", "Checksum"], path: "Tests/STMFTests"),
-        .testTarget(name: "SBDTests", dependencies: ["SBD", "STMF"], path: "Tests/SBDTests"),
+        .testTarget(name: "STMFTests", dependencies: ["STMF", "Locking", "Checksum"], path: "Tests/STMFTests"),
+        .testTarget(name: "SBDTests", dependencies: ["SBD", "STMF", "Locking"], path: "Tests/SBDTests"),
         // Running the built executables from tests (shared by the process-level suites).
         .target(name: "ProcessTestSupport", path: "Tests/ProcessTestSupport"),
         .testTarget(name: "ServiceTests", dependencies: ["STMFService", "STMFClient", "STMFAPI", "STMF", "Checksum", "ProcessTestSupport"],
                     path: "Tests/ServiceTests"),
         .testTarget(name: "FCPortTests", dependencies: ["FCPort", "FCLink", "STMF"], path: "Tests/FCPortTests"),
-        .testTarget(name: "SGBridgeTests", dependencies: ["SGBridge", "STMF", "SBD"], path: "Tests/SGBridgeTests"),
+        .testTarget(name: "SGBridgeTests", dependencies: ["SGBridge", "STMF", "SBD", "Locking"], path: "Tests/SGBridgeTests"),
         // End-to-end: fcfabric + stmfd + fcinit processes, sg3_utils, tshark.
         .testTarget(name: "FabricTests", dependencies: [
             "FCFabric", "FCTarget", "FCInitiator", "FCLink", "FCPort", "STMF", "SBD", "STMFClient", "STMFAPI",

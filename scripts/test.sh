@@ -9,6 +9,8 @@ swift build --build-tests
 # process on Swift's cooperative pool (two threads on a two-core machine), and the CPU-bound
 # fuzz suites or blocking process waits of other suites running beside them would starve it.
 swift test --skip-build --no-parallel
+# The concurrency-heavy suites again under ThreadSanitizer (own scratch path; fails on any report).
+scripts/tsan.sh
 # Coverage-guided fuzzing, briefly: the release sanitizer build of Fuzz/ and 20 s of libFuzzer
 # per target on a copy of Fuzz/corpus (fails on any crash; the input lands in Fuzz/regressions).
 scripts/fuzz.sh --seconds 20 --jobs "$(nproc)"

@@ -4,7 +4,7 @@ import FCPort
 import Foundation
 import Logging
 import STMF
-import Synchronization
+import Locking
 
 /// The emulated FC switch: F_Port login (0xFFFFFE), fabric controller (0xFFFFFD), name server
 /// (0xFFFFFC), class-3 routing by D_ID, hard WWPN zoning, fault injection and capture.
@@ -45,7 +45,7 @@ public final class Fabric: Sendable {
     public static let defaultEgressLimit = FrameLink.SendLimit(queuedBytes: 16 << 20, holdTime: .milliseconds(220))
 
     public let configuration: Configuration
-    let state: Mutex<FabricState>
+    let state: Locked<FabricState>
     let pcap: PcapWriter?
     let logger: Logger
     let delayQueue = DispatchQueue(label: "fcfabric.delay")
@@ -54,7 +54,7 @@ public final class Fabric: Sendable {
         self.configuration = configuration
         self.logger = logger
         pcap = try configuration.pcapPath.map { p throws(SocketError) in try PcapWriter(path: p) }
-        state = Mutex(FabricState(zones: configuration.zones, seed: configuration.seed, domain: configuration.domain,
+        state = Locked(FabricState(zones: configuration.zones, seed: configuration.seed, domain: configuration.domain,
                                   reclaimAfter: .milliseconds(Int(configuration.resourceAllocationTimeout))))
     }
 

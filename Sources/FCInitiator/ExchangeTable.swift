@@ -1,7 +1,7 @@
 import FCLink
 import FCPort
 import STMF
-import Synchronization
+import Locking
 
 /// One FCP exchange this initiator originated. Touched only under `ExchangeTable`'s lock.
 final class Exchange: @unchecked Sendable {
@@ -67,7 +67,7 @@ final class ExchangeTable: @unchecked Sendable {
 
     /// Set once, before the N_Port starts.
     private(set) var nport: NPort!
-    let state = Mutex(State())
+    let state = Locked(State())
 
     func attach(_ nport: NPort) { self.nport = nport }
 

@@ -2,7 +2,7 @@ import FCLink
 import FCPort
 import Foundation
 import STMF
-import Synchronization
+import Locking
 
 /// An emulated initiator HBA port on the emulated fabric: an `NPort` with the FCP initiator
 /// function that discovers targets through the name server, logs in (PLOGI/PRLI) and runs
@@ -36,7 +36,7 @@ public final class FCInitiator: Sendable {
     public let nport: NPort
     let table: ExchangeTable
     /// Shared with the N_Port's handlers (RSCN).
-    let state: Locked<Notes>
+    let state: LockedBox<Notes>
     let logins = LoginCoordinator()
 
     /// The FCP service parameters sent in PRLI.
@@ -46,7 +46,7 @@ public final class FCInitiator: Sendable {
                 fabricPath: String = FabricAddress.defaultSocketPath, symbolicName: String? = nil,
                 receiveDataFieldSize: Int = 2048, reconnect: Bool = true) {
         let table = ExchangeTable()
-        let notes = Locked(Notes())
+        let notes = LockedBox(Notes())
         var handlers = NPort.Handlers()
         handlers.frame = { h, p in table.receive(h, p) }
         handlers.linkLost = { table.linkLost() }
@@ -346,8 +346,8 @@ actor LoginCoordinator {
 }
 
 /// A mutex in a class, so closures and objects can share it.
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
+final class LockedBox<Value: Sendable>: Sendable {
+    private let mutex: Locked<Value>
+    init(_ value: Value) { mutex = Locked(value) }
     func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
 }

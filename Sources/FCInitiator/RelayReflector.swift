@@ -2,6 +2,7 @@ import FCLink
 import FCPort
 import Foundation
 import STMF
+import Locking
 import Synchronization
 
 /// The raw limit of the emulated topology: an N_Port with the FCP target feature that answers
@@ -24,7 +25,7 @@ public final class RelayReflector: @unchecked Sendable {
         var out: [UInt8] = []
         var zeros = [UInt8](repeating: 0x5A, count: 1 << 20)
         let goodResponse = FCPResponse().encoded()
-        let counters = Mutex((commands: 0, aborts: 0, held: 0))
+        let counters = Locked((commands: 0, aborts: 0, held: 0))
         let hold = Atomic<Bool>(false)
         var receiveSizes: [FCID: Int] = [:]
     }

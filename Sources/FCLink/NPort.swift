@@ -1,7 +1,7 @@
 import FCPort
 import Foundation
 import STMF
-import Synchronization
+import Locking
 
 /// Why an N_Port request failed.
 public enum NPortError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -130,7 +130,7 @@ public final class NPort: Sendable {
 
     public let configuration: Configuration
     let handlers: Handlers
-    let state = Mutex(State())
+    let state = Locked(State())
 
     public init(configuration: Configuration, handlers: Handlers) {
         self.configuration = configuration

@@ -3,7 +3,7 @@ import FCPort
 import Foundation
 import Logging
 import STMF
-import Synchronization
+import Locking
 
 /// An emulated FC target HBA port: COMSTAR's fct + qlt roles for the emulated fabric. It logs
 /// in to the fabric (FLOGI, FC-4 type FCP with the target feature), accepts PLOGI/PRLI from
@@ -19,10 +19,10 @@ public final class EmulatedTargetPort: PortProvider, Sendable {
 
     let stmf: STMF
     let logger: Logger
-    let nport: Mutex<NPort?> = Mutex(nil)
-    let handle: Mutex<TargetPortHandle?> = Mutex(nil)
-    let table = Mutex(ExchangeTable())
-    let sweeper: Mutex<Task<Void, Never>?> = Mutex(nil)
+    let nport: Locked<NPort?> = Locked(nil)
+    let handle: Locked<TargetPortHandle?> = Locked(nil)
+    let table = Locked(ExchangeTable())
+    let sweeper: Locked<Task<Void, Never>?> = Locked(nil)
 
     public init(stmf: STMF, portName: WWN, nodeName: WWN? = nil, fabricPath: String,
                 logger: Logger = Logger(label: "fct")) {

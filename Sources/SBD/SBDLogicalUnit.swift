@@ -3,7 +3,7 @@ import Glibc
 #endif
 import CSystemShims
 import STMF
-import Synchronization
+import Locking
 
 /// Mode parameters the initiator can change (caching page WCE, control page D_SENSE).
 struct ModeParameters: Sendable, Equatable {
@@ -69,7 +69,7 @@ public final class SBDLogicalUnit: LogicalUnit {
         var dataPath: String?
         var dataOffset: UInt64
     }
-    let state: Mutex<State>
+    let state: Locked<State>
 
     /// Per-command view of the state, taken with one lock acquisition.
     struct Snapshot {
@@ -94,7 +94,7 @@ public final class SBDLogicalUnit: LogicalUnit {
         var s = State(properties: properties, blockCount: blockCount, current: saved, saved: saved,
                       dataPath: dataPath, dataOffset: dataOffset)
         s.reservations = reservations
-        state = Mutex(s)
+        state = Locked(s)
     }
 
     // MARK: LogicalUnit

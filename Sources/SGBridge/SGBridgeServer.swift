@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
+import Locking
 
 public enum SGBridgeError: Error, Equatable, CustomStringConvertible {
     case socketPathTooLong(String)
@@ -89,7 +89,7 @@ final class ServerCore: Sendable {
         var nextID = 1
         var connections: [Int: Connection] = [:]
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(path: String, handler: @escaping SGBridgeServer.Handler, log: @escaping @Sendable (String) -> Void) throws {
         self.path = path

@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 import Synchronization
 import Testing
 @testable import SBD
@@ -369,7 +370,7 @@ struct FuzzTests {
 
     final class Shared: Sendable {
         let done = Atomic<Bool>(false)
-        let recentTags = Mutex<[UInt64]>([])
+        let recentTags = Locked<[UInt64]>([])
         let tmfCount = Atomic<Int>(0)
     }
 

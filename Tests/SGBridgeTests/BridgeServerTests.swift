@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Locking
 import Testing
 @testable import SGBridge
 
@@ -108,7 +108,7 @@ import Testing
     /// A malformed frame closes that connection (with a log line); the server keeps serving.
     @Test func malformedRequestClosesOnlyItsConnection() async throws {
         let path = uniqueSocketPath()
-        let lines = Mutex<[String]>([])
+        let lines = Locked<[String]>([])
         let server = try SGBridgeServer(socketPath: path, log: { l in lines.withLock { $0.append(l) } }) { _ in .good() }
         server.start()
         defer { server.stop() }

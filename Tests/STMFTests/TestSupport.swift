@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Locking
 @testable import STMF
 
 /// A logical unit for framework tests: answers GOOD (TEST UNIT READY, INQUIRY with a
@@ -10,12 +10,12 @@ final class ProbeLU: LogicalUnit, @unchecked Sendable {
     var descriptorSense: Bool { flags.withLock { $0.descriptor } }
     var taskAbortedStatus: Bool { flags.withLock { $0.tas } }
     struct Flags { var descriptor = false; var tas = false }
-    let flags = Mutex(Flags())
+    let flags = Locked(Flags())
 
     struct Log { var executed: [(UInt8, UInt64)] = []; var events: [String] = []; var services: (any LUServices)? }
-    let log = Mutex(Log())
+    let log = Locked(Log())
     /// opcode → waiters blocked on it
-    private let gates = Mutex<[CheckedContinuation<Void, Never>]>([])
+    private let gates = Locked<[CheckedContinuation<Void, Never>]>([])
     static let blockingOpcode: UInt8 = 0xC0   // vendor specific: held until released
 
     init(_ n: UInt64) {
@@ -87,7 +87,7 @@ struct Fixture {
     }
 }
 
-let tagLock = Mutex<UInt64>(1000)
+let tagLock = Locked<UInt64>(1000)
 func nextTag() -> UInt64 { tagLock.withLock { $0 += 1; return $0 } }
 
 extension Session {

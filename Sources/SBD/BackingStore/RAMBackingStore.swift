@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import STMF
+import Locking
 import Synchronization
 
 /// Memory all RAM LUs drawing on it may hold together, in 1 MiB chunks.
@@ -43,7 +44,7 @@ public final class RAMBackingStore: BackingStore {
     let budget: RAMBudget
 
     struct Chunks: @unchecked Sendable { var map: [Int: UnsafeMutableRawPointer] = [:] }
-    private let chunks = Mutex(Chunks())
+    private let chunks = Locked(Chunks())
     private let size: Atomic<UInt64>
 
     public init(bytes: UInt64, budget: RAMBudget = .shared) {

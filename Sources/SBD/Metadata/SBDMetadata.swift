@@ -4,7 +4,7 @@ import Glibc
 import Foundation
 import CSystemShims
 import STMF
-import Synchronization
+import Locking
 
 /// Everything needed to bring an SBD logical unit back from its backing store alone.
 public struct SBDMetadataRecord: Codable, Sendable, Equatable {
@@ -117,11 +117,11 @@ final class SBDMetadataArea: Sendable {
 
     let location: Location
     private struct Cursor { var generation: UInt64; var slot: Int; var memory: [UInt8] }
-    private let cursor: Mutex<Cursor>
+    private let cursor: Locked<Cursor>
 
     init(location: Location, generation: UInt64 = 0, slot: Int = 1) {
         self.location = location
-        cursor = Mutex(Cursor(generation: generation, slot: slot, memory: []))
+        cursor = Locked(Cursor(generation: generation, slot: slot, memory: []))
     }
 
     /// Reads the whole area from a descriptor (control path; blocking).

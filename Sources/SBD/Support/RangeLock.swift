@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// LBA range exclusion. Ordinary writes hold a shared range; COMPARE AND WRITE holds an
 /// exclusive one, so no write to its range interleaves between its compare and its write.
@@ -32,12 +32,12 @@ final class RangeLock: Sendable {
         }
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     init() {
         var s = State()
         s.holders.reserveCapacity(64)
-        state = Mutex(s)
+        state = Locked(s)
     }
 
     /// Waits for [lba, lba+count) and returns a token for `release`.

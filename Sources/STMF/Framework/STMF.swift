@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// A registered logical unit and its task set.
 final class LURecord: Sendable {
@@ -35,7 +35,7 @@ public final class STMF: Sendable, LUServices {
         var nextSessionID: UInt64 = 1
         var usedRelativeIDs: Set<UInt16> = []
     }
-    let state = Mutex(State())
+    let state = Locked(State())
     let observer: (any TaskObserver)?
     public let limits: Limits
 

@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -42,7 +42,7 @@ public final class Session: Sendable, CustomStringConvertible {
         var inFlight: [UInt64: InFlightTask] = [:]
         var closed = false
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(nexus: Nexus, stmf: STMF) {
         self.nexus = nexus

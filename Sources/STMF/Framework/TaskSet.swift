@@ -1,3 +1,4 @@
+import Locking
 import Synchronization
 
 /// The task set of one logical unit (SAM-5 8.6, TST = 000b: one set shared by every I_T
@@ -17,7 +18,7 @@ public final class TaskSet: Sendable {
         var orderedRunning = false
         var queue: [Waiter] = []
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let tickets = Atomic<UInt64>(0)
     /// Tasks of every nexus admitted to this LU and not yet ended (running, queued or aborted).
     private let occupied = Atomic<Int>(0)
