@@ -75,8 +75,11 @@ let package = Package(
         // The Swift side of the SG_IO bridge: serves CDBs the preloaded shim forwards.
         .target(name: "SGBridge", dependencies: ["STMF", "Locking"], path: "Sources/SGBridge"),
 
-        // HBA discovery through udev and driver alias tables.
-        .target(name: "Udev", path: "Sources/Udev"),
+        // libudev, found with pkg-config (Debian: libudev-dev).
+        .systemLibrary(name: "CUdev", path: "CModules/CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
+        // HBA discovery: FC ports from udev (fc_host, scsi_host, their PCI function and its bound
+        // driver), driver alias tables, link statistics, hot-plug events.
+        .target(name: "Udev", dependencies: ["CUdev", "Locking"], path: "Sources/Udev"),
 
         // The management API's wire types, shared by stmfd and the CLIs (no server code).
         .target(name: "STMFAPI", dependencies: ["STMF", "SBD", "Checksum"], path: "Sources/STMFAPI"),
@@ -99,7 +102,7 @@ let package = Package(
 
         // The COMSTAR command lines (stmfadm, sbdadm, fcinfo) as a library of commands.
         .target(name: "STMFCommands", dependencies: [
-            "STMFAPI", "STMFClient", "STMF", "SBD", "FCLink",
+            "STMFAPI", "STMFClient", "STMF", "SBD", "FCLink", "Udev",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/STMFCommands"),
 
@@ -134,6 +137,8 @@ let package = Package(
         .target(name: "ProcessTestSupport", path: "Tests/ProcessTestSupport"),
         .testTarget(name: "ServiceTests", dependencies: ["STMFService", "STMFClient", "STMFAPI", "STMF", "Checksum", "ProcessTestSupport"],
                     path: "Tests/ServiceTests"),
+        .testTarget(name: "UdevTests", dependencies: ["Udev", "ProcessTestSupport"], path: "Tests/UdevTests",
+                    exclude: ["Fixtures"]),
         .testTarget(name: "FCPortTests", dependencies: ["FCPort", "FCLink", "STMF"], path: "Tests/FCPortTests"),
         .testTarget(name: "SGBridgeTests", dependencies: ["SGBridge", "STMF", "SBD", "Locking"], path: "Tests/SGBridgeTests"),
         // End-to-end: fcfabric + stmfd + fcinit processes, sg3_utils, tshark.

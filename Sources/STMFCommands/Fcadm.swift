@@ -4,13 +4,15 @@ import Foundation
 import STMF
 import STMFAPI
 import STMFClient
+import Udev
 
 /// `fcadm`: administration of stmfd's FC target ports (emulated ports on the loopback fabric).
 public struct Fcadm: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "fcadm",
-        abstract: "Administer Fibre Channel target ports of stmfd.",
-        subcommands: [CreateEmulatedPort.self, DeleteEmulatedPort.self, ListEmulatedPort.self])
+        abstract: "Administer Fibre Channel ports: this machine's HBA ports and stmfd's emulated target ports.",
+        subcommands: [Fcinfo.HBAPort.self, Fcinfo.RemotePort.self, ForceLIP.self,
+                      CreateEmulatedPort.self, DeleteEmulatedPort.self, ListEmulatedPort.self])
     public init() {}
 
     struct CreateEmulatedPort: ParsableCommand {
@@ -64,6 +66,28 @@ public struct Fcadm: ParsableCommand {
                 print("        Fabric: \(port.fabric)")
                 print("        State: \(port.state)")
             }
+        }
+    }
+
+    /// `fcadm force-lip WWN`: reinitialise the link of an HBA port (fc_host `issue_lip`), as
+    /// illumos fcadm does. Every login on the port drops and comes back.
+    struct ForceLIP: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "force-lip",
+            abstract: "Reinitialise the link of an HBA port (a loop initialisation or link reset; logins drop and return).")
+        @Argument(help: "The HBA port's WWN.") var wwn: String
+
+        func run() throws {
+            guard let w = WWN(wwn) else { try fail("\(wwn): invalid WWN (16 hex digits, optionally wwn. or colons)") }
+            let inventory: HBADiscovery.Inventory
+            do { inventory = try HBAPortListing.discovery.scan() } catch { try fail("\(error)") }
+            guard let port = inventory.ports.first(where: { $0.portWWN == w.hex.lowercased() }) else {
+                try fail("\(w.hex.lowercased()): no HBA port has this WWN (emulated ports: fcfabric ctl bounce)")
+            }
+            if let e = HBAPortListing.forceLIP(port) {
+                try fail("\(port.portWWN): cannot reinitialise the link of \(port.host): \(e)")
+            }
+            print("\(port.portWWN): link reinitialisation requested on \(port.host)")
         }
     }
 }

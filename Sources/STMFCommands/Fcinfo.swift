@@ -3,6 +3,7 @@ import Foundation
 import STMF
 import STMFAPI
 import STMFClient
+import Udev
 
 /// fcinfo: Fibre Channel port information (target-mode ports of this stmfd).
 public struct Fcinfo: ParsableCommand {
@@ -17,24 +18,64 @@ public struct Fcinfo: ParsableCommand {
     }
 
     struct HBAPort: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "hba-port", abstract: "List FC ports.")
+        static let configuration = CommandConfiguration(
+            commandName: "hba-port",
+            abstract: "List FC HBA ports: this machine's (read from udev, no daemon needed) and stmfd's emulated ports.",
+            discussion: """
+                HBA ports are found through udev (fc_host, its scsi_host and PCI function; the bound \
+                driver from the function's driver link). Which drivers claim a device comes from \
+                $STMF_DRIVER_ALIASES (default /etc/stmf/driver_aliases, lines `driver "pciVVVV,DDDD"`) \
+                and the kernel's modules.alias ($STMF_MODULES_ALIAS to read another).
+                """)
         @OptionGroup var global: GlobalOptions
-        @Flag(name: .short, help: "Link statistics.") var l = false
-        @Flag(name: .short, help: "Target mode ports only (all of stmfd's ports are).") var t = false
-        @Argument var wwns: [String] = []
+        @Flag(name: .short, help: "Link error statistics (read from the HBA now).") var l = false
+        @Flag(name: .short, help: "Target mode ports only.") var t = false
+        @Flag(name: .short, help: "Initiator mode ports only.") var i = false
+        @Argument(help: "Port WWNs to show (default: all).") var wwns: [String] = []
+        @Flag(help: "Keep running and print a line for every HBA port added, removed or changed (link up or down, speed, port id).")
+        var watch = false
+        @Option(help: "With --watch: seconds between re-reads of the ports (link changes raise no uevent).")
+        var interval: Double = 2
+
+        func validate() throws {
+            if t && i { throw ValidationError("-t and -i cannot be used together") }
+            if !(interval >= 0.05 && interval <= 3600) { throw ValidationError("--interval must be between 0.05 and 3600 seconds") }
+        }
+
         func run() throws {
-            var ports = try Fcinfo.fcPorts(global)
-            if !wwns.isEmpty {
-                var wanted: [String] = []
-                for w in wwns {
-                    guard let v = WWN(w) else { try fail("\(w): invalid WWN") }
-                    wanted.append(v.hex)
-                }
-                ports = ports.filter { wanted.contains($0.portWWN) }
-                if ports.isEmpty { try fail("\(wwns.joined(separator: " ")): HBA port not found") }
+            if watch { return try HBAPortListing.watch(json: global.json, interval: interval, wwns: wwns) }
+            let listing = try HBAPortListing.load(global)
+            let tool = (CommandLine.arguments.first as NSString?)?.lastPathComponent ?? "fcinfo"
+            for w in listing.warnings { FileHandle.standardError.write(Data("\(tool): warning: \(w)\n".utf8)) }
+            var hba = listing.hba
+            var emulated = listing.emulated
+            var wanted: [String] = []
+            for w in wwns {
+                guard let v = WWN(w) else { try fail("\(w): invalid WWN (16 hex digits, optionally wwn. or colons)") }
+                wanted.append(v.hex.lowercased())
             }
-            if global.json { printJSON(ports); return }
-            for p in ports {
+            if !wanted.isEmpty {
+                hba = hba.filter { wanted.contains($0.portWWN) }
+                emulated = emulated.filter { wanted.contains($0.portWWN.lowercased()) }
+                let found = Set(hba.map(\.portWWN) + emulated.map { $0.portWWN.lowercased() })
+                let missing = wanted.filter { !found.contains($0) }
+                if !missing.isEmpty { try fail("\(missing.joined(separator: " ")): HBA port not found") }
+            }
+            if t { hba = hba.filter { HBAPortListing.mode($0) == "Target" }; emulated = emulated.filter { $0.portMode == "Target" } }
+            if i { hba = hba.filter { HBAPortListing.mode($0) == "Initiator" }; emulated = emulated.filter { $0.portMode == "Initiator" } }
+            let discovery = HBAPortListing.discovery
+            func stats(_ p: Udev.HBAPort) -> FCHostStatistics? { l ? discovery.statistics(of: p) : nil }
+            if global.json {
+                printJSON(emulated.map(HBAPortListing.entry) + hba.map { HBAPortListing.entry($0, statistics: stats($0)) })
+                return
+            }
+            // As illumos lists NPIV ports under their physical port, unless one was asked for by name.
+            let shown = hba.filter { v in !v.isVirtual || !wanted.isEmpty || !hba.contains(where: { $0.portWWN == v.physicalPortWWN }) }
+            if shown.isEmpty && emulated.isEmpty {
+                print("No Adapters Found.")
+                return
+            }
+            for p in emulated {
                 print("HBA Port WWN: \(p.portWWN.lowercased())")
                 print("        Port Mode: \(p.portMode)")
                 print("        Port ID: \(p.portID ?? "0")")
@@ -61,6 +102,9 @@ public struct Fcinfo: ParsableCommand {
                     print("                Invalid Tx Word Count: \(e.invalidTransmissionWords)")
                     print("                Invalid CRC Count: \(e.invalidCRCs)")
                 }
+            }
+            for p in shown {
+                HBAPortListing.printHBA(p, virtuals: hba.filter { $0.physicalPortWWN == p.portWWN }, statistics: stats(p))
             }
         }
     }
