@@ -255,11 +255,25 @@ public final class FCInitiator: Sendable {
     /// does: after link loss it waits for the fabric login, then logs in to the target again
     /// (GID_PN, ADISC or PLOGI/PRLI). BUSY and TASK SET FULL are retried after a short wait, and
     /// UNIT ATTENTION when `retryUnitAttention` is set (as the midlayer does for disks).
+    ///
+    /// With `devLossTimeout`, losing the target (its link down, gone from the name server, the
+    /// login lost) is not counted as a retry: the command waits for the target to return for up
+    /// to that long from when it went away, as the Linux FC transport holds I/O on a blocked
+    /// remote port until dev_loss_tmo, and fails only then.
     public func executeWithRetry(_ request: SCSIRequest, target wwpn: WWN, retries: Int = 5,
-                                 retryUnitAttention: Bool = true) async throws(InitiatorError) -> SCSIResult {
+                                 retryUnitAttention: Bool = true,
+                                 devLossTimeout: Duration? = nil) async throws(InitiatorError) -> SCSIResult {
         var failures = 0
         var unitAttentions = 0
         var staleEpoch: Int?
+        var lostSince: ContinuousClock.Instant?
+        /// Whether an outage of the target may still be waited out (and notes when it began).
+        func withinDevLoss() -> Bool {
+            guard let devLossTimeout else { return false }
+            let since = lostSince ?? .now
+            lostSince = since
+            return ContinuousClock.now - since < devLossTimeout
+        }
         while true {
             let login: TargetLogin
             do {
@@ -271,12 +285,18 @@ public final class FCInitiator: Sendable {
                 case .targetNotFound, .loginFailed: true
                 default: error.isRetryable
                 }
-                guard transient, failures < retries else { throw error }
+                guard transient else { throw error }
+                if withinDevLoss() {
+                    await backoff(6)
+                    continue
+                }
+                guard failures < retries else { throw error }
                 failures += 1
                 await backoff(failures)
                 continue
             }
             staleEpoch = nil
+            lostSince = nil
             do {
                 let r = try await execute(request, target: login.id)
                 if (r.status == .busy || r.status == .taskSetFull) && failures < retries {
@@ -290,8 +310,12 @@ public final class FCInitiator: Sendable {
                 }
                 return r
             } catch {
-                guard error.isRetryable, failures < retries else { throw error }
-                failures += 1
+                let outage = switch error {
+                case .linkDown, .notOnline, .notLoggedIn: true
+                default: false
+                }
+                guard error.isRetryable, (outage && withinDevLoss()) || failures < retries else { throw error }
+                if !(outage && devLossTimeout != nil) { failures += 1 }
                 switch error {
                 case .linkDown, .notOnline:
                     _ = try? await nport.waitOnline(timeout: nport.timeouts.resourceAllocation * 3)

@@ -27,8 +27,11 @@ struct Exec: FCInitSubcommand {
     var initiators: [String] = []
     @Option(help: "The fake device path (default /dev/sg-fcinit<LUN>; further paths add -path<N>).")
     var device: String?
-    @Option(help: "Retries of a timed-out or link-lost command.")
+    @Option(help: "Retries of a timed-out command or one that lost data.")
     var retries: Int = 5
+    @Option(name: .customLong("dev-loss-tmo"),
+            help: "Seconds a command waits for a target that went away (link down, logged out) before it fails, as the Linux FC transport's dev_loss_tmo.")
+    var devLossTimeout: Double = 30
     @Argument(parsing: .captureForPassthrough, help: "The program and its arguments (after --).")
     var command: [String] = []
 
@@ -38,6 +41,7 @@ struct Exec: FCInitSubcommand {
         if c.isEmpty { throw ValidationError("give the program to run after --") }
         if targets.isEmpty { throw ValidationError("give the target port with --target") }
         if retries < 0 { throw ValidationError("--retries must not be negative") }
+        if !(devLossTimeout >= 0 && devLossTimeout <= 3600) { throw ValidationError("--dev-loss-tmo must be between 0 and 3600 seconds") }
     }
 
     func targetNames() throws -> [WWN] {
@@ -68,6 +72,7 @@ struct Exec: FCInitSubcommand {
                 throw CLIError("cannot find \(SGBridgeEnvironment.libraryName) (build it with `swift build --product fcinit-sgshim`, or set \(SGBridgeEnvironment.overrideVariable))")
             }
             let wwpns = try targetNames(), names = try initiatorNames(), lun = lun, retries = retries
+            let devLoss = Duration.milliseconds(Int(devLossTimeout * 1000))
             let basePath = device ?? "/dev/sg-fcinit\(lun)"
             if Set(wwpns).count != wwpns.count { throw CLIError("a target port is given twice") }
             if wwpns.count * names.count > SGBridgeEnvironment.maximumDevices {
@@ -92,7 +97,7 @@ struct Exec: FCInitSubcommand {
                     let server: SGBridgeServer
                     do {
                         server = try SGBridgeServer(socketPath: socketPath) { request in
-                            await bridge(request, initiator: ini, target: wwpn, lun: lun, retries: retries)
+                            await bridge(request, initiator: ini, target: wwpn, lun: lun, retries: retries, devLoss: devLoss)
                         }
                     } catch {
                         throw CLIError("cannot serve the SG bridge at \(socketPath): \(error)")
@@ -113,7 +118,8 @@ struct Exec: FCInitSubcommand {
 
 /// One bridged SG_IO: the CDB through `executeWithRetry` (no UNIT ATTENTION retry: the program
 /// sees what an sg device would show), transport failures as Linux host status codes.
-func bridge(_ request: SGRequest, initiator: FCInitiator, target: WWN, lun: UInt16, retries: Int) async -> SGReply {
+func bridge(_ request: SGRequest, initiator: FCInitiator, target: WWN, lun: UInt16, retries: Int,
+            devLoss: Duration) async -> SGReply {
     var r = SCSIRequest(lun: lun, cdb: request.cdb)
     switch request.direction {
     case .none: break
@@ -133,7 +139,8 @@ func bridge(_ request: SGRequest, initiator: FCInitiator, target: WWN, lun: UInt
         r.timeout = .milliseconds(Int(request.timeoutMilliseconds))
     }
     do {
-        let result = try await initiator.executeWithRetry(r, target: target, retries: retries, retryUnitAttention: false)
+        let result = try await initiator.executeWithRetry(r, target: target, retries: retries, retryUnitAttention: false,
+                                                          devLossTimeout: devLoss)
         return SGReply(status: result.status.rawValue, dataIn: result.data, residual: result.residualCount,
                        sense: result.sense)
     } catch {
