@@ -89,7 +89,7 @@ let package = Package(
 
         // The stmfd service: configuration store (SQLite), lifecycle, management API, metrics.
         .target(name: "STMFService", dependencies: [
-            "STMF", "SBD", "STMFAPI", "Checksum", "CSystemShims", "FCTarget", "FCLink", "FCPort",
+            "STMF", "SBD", "STMFAPI", "Checksum", "CSystemShims", "FCTarget", "FCLink", "FCPort", "Udev",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -149,7 +149,7 @@ let package = Package(
         // Replays Fuzz/corpus and Fuzz/regressions through the fuzz targets (no sanitizer needed).
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzCorpusTests"),
         // Tests that need real HBAs; they skip themselves where there are none.
-        .testTarget(name: "HardwareTests", dependencies: ["STMF"], path: "HardwareTests"),
+        .testTarget(name: "HardwareTests", dependencies: ["STMF", "ProcessTestSupport"], path: "HardwareTests"),
     ],
     swiftLanguageModes: [.v6]
 )

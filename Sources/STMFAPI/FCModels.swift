@@ -71,3 +71,40 @@ public struct FCLinkErrors: Codable, Sendable, Equatable {
         self.invalidTransmissionWords = invalidTransmissionWords; self.invalidCRCs = invalidCRCs
     }
 }
+
+/// `fcadm bind-port`: put an HBA port of this machine into target mode (STMF target `wwn.<WWPN>`).
+public struct BindHBAPortRequest: Codable, Sendable, Equatable {
+    /// The port's WWN (16 hex digits, colons or `wwn.` allowed).
+    public var portWWN: String
+    public init(portWWN: String) { self.portWWN = portWWN }
+}
+
+/// A bound HBA port: what the store holds and what stmfd sees of the port now.
+public struct HBABindingInfo: Codable, Sendable, Equatable {
+    /// 16 lowercase hex digits.
+    public var portWWN: String
+    /// The STMF target name, `wwn.<WWPN>`.
+    public var target: String
+    /// Whether the port is on this machine now (a removed HBA stays bound and returns).
+    public var present: Bool
+    public var host: String?
+    public var driver: String?
+    /// The port's link state ("online", "link down"…) when present.
+    public var linkState: String?
+    /// qla2xxx `qlini_mode` of the module and of the host (dual mode only).
+    public var moduleMode: String?
+    public var hostMode: String?
+    /// ready: the driver's mode lets the port be a target; switched: stmfd changed the host's
+    /// mode for the binding (the chip reset, logins dropped and came back); reload-required:
+    /// the module must be reloaded with another qlini_mode (see `message`); absent: the port is
+    /// not on the machine; unknown: the mode could not be read.
+    public var modeStatus: String
+    /// What the administrator must do, or what happened.
+    public var message: String?
+    public init(portWWN: String, target: String, present: Bool, host: String?, driver: String?, linkState: String?,
+                moduleMode: String?, hostMode: String?, modeStatus: String, message: String?) {
+        self.portWWN = portWWN; self.target = target; self.present = present; self.host = host; self.driver = driver
+        self.linkState = linkState; self.moduleMode = moduleMode; self.hostMode = hostMode
+        self.modeStatus = modeStatus; self.message = message
+    }
+}

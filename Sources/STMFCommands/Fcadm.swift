@@ -11,7 +11,7 @@ public struct Fcadm: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "fcadm",
         abstract: "Administer Fibre Channel ports: this machine's HBA ports and stmfd's emulated target ports.",
-        subcommands: [Fcinfo.HBAPort.self, Fcinfo.RemotePort.self, ForceLIP.self,
+        subcommands: [Fcinfo.HBAPort.self, Fcinfo.RemotePort.self, ForceLIP.self, BindPort.self, UnbindPort.self, ListBindings.self,
                       CreateEmulatedPort.self, DeleteEmulatedPort.self, ListEmulatedPort.self])
     public init() {}
 
@@ -88,6 +88,80 @@ public struct Fcadm: ParsableCommand {
                 try fail("\(port.portWWN): cannot reinitialise the link of \(port.host): \(e)")
             }
             print("\(port.portWWN): link reinitialisation requested on \(port.host)")
+        }
+    }
+
+    /// `fcadm bind-port WWN`: an HBA port of this machine into target mode, persisted.
+    struct BindPort: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bind-port",
+            abstract: "Bind an HBA port to target mode (STMF target wwn.<WWPN>); kept across restarts.",
+            discussion: """
+                Only qla2xxx ports can be targets. With qla2xxx loaded in dual mode stmfd switches the \
+                port's qlini_mode (the HBA resets: its logins drop and return); loaded with \
+                qlini_mode=enabled it says what to put in /etc/modprobe.d and that a reload is needed.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The HBA port's WWN (wwn.X, 16 hex digits or colon form).") var wwn: String
+
+        func run() throws {
+            let b = try api { () throws(APIClient.Failure) in
+                try global.client.call("POST", "/v1/fc/bindings", body: BindHBAPortRequest(portWWN: wwn), as: HBABindingInfo.self)
+            }
+            if global.json { printJSON(b); return }
+            print("\(b.target): bound to target mode\(b.host.map { " (\($0), \(b.driver ?? "?"))" } ?? "")")
+            Fcadm.printMode(b)
+        }
+    }
+
+    /// `fcadm unbind-port WWN`: the port back to initiator mode.
+    struct UnbindPort: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "unbind-port", abstract: "Unbind an HBA port from target mode and return it to initiator mode.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The HBA port's WWN.") var wwn: String
+
+        func run() throws {
+            guard let w = WWN(wwn.hasPrefix("wwn.") ? String(wwn.dropFirst(4)) : wwn) else {
+                try fail("\(wwn): invalid WWN (16 hex digits, optionally wwn. or colons)")
+            }
+            let b = try api { () throws(APIClient.Failure) in
+                try global.client.call("DELETE", "/v1/fc/bindings/\(w.hex.lowercased())", as: HBABindingInfo.self)
+            }
+            if global.json { printJSON(b); return }
+            print("\(b.target): unbound; the port is an initiator port")
+            Fcadm.printMode(b)
+        }
+    }
+
+    /// `fcadm list-bindings`: the bound HBA ports and how they are now.
+    struct ListBindings: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list-bindings", abstract: "List the HBA ports bound to target mode.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let all = try api { () throws(APIClient.Failure) in
+                try global.client.call("GET", "/v1/fc/bindings", as: [HBABindingInfo].self)
+            }
+            if global.json { printJSON(all); return }
+            for b in all {
+                print("Target: \(b.target)")
+                print("        Present: \(b.present ? "yes (\(b.host ?? "?"), \(b.linkState ?? "?"))" : "no")")
+                print("        Driver: \(b.driver ?? "-")")
+                print("        qlini_mode: module \(b.moduleMode ?? "unknown")\(b.hostMode.map { ", host \($0)" } ?? "")")
+                print("        Mode Status: \(b.modeStatus)")
+                if let m = b.message { print("        Note: \(m)") }
+            }
+        }
+    }
+
+    static func printMode(_ b: HBABindingInfo) {
+        switch b.modeStatus {
+        case "ready": if let m = b.message { print("note: \(m)") }
+        case "switched": print("note: \(b.message ?? "the port's mode was switched")")
+        default:
+            FileHandle.standardError.write(Data("fcadm: \(b.modeStatus): \(b.message ?? "")\n".utf8))
         }
     }
 }

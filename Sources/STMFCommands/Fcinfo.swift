@@ -61,12 +61,12 @@ public struct Fcinfo: ParsableCommand {
                 let missing = wanted.filter { !found.contains($0) }
                 if !missing.isEmpty { try fail("\(missing.joined(separator: " ")): HBA port not found") }
             }
-            if t { hba = hba.filter { HBAPortListing.mode($0) == "Target" }; emulated = emulated.filter { $0.portMode == "Target" } }
-            if i { hba = hba.filter { HBAPortListing.mode($0) == "Initiator" }; emulated = emulated.filter { $0.portMode == "Initiator" } }
+            if t { hba = hba.filter { listing.mode($0) == "Target" }; emulated = emulated.filter { $0.portMode == "Target" } }
+            if i { hba = hba.filter { listing.mode($0) == "Initiator" }; emulated = emulated.filter { $0.portMode == "Initiator" } }
             let discovery = HBAPortListing.discovery
             func stats(_ p: Udev.HBAPort) -> FCHostStatistics? { l ? discovery.statistics(of: p) : nil }
             if global.json {
-                printJSON(emulated.map(HBAPortListing.entry) + hba.map { HBAPortListing.entry($0, statistics: stats($0)) })
+                printJSON(emulated.map(HBAPortListing.entry) + hba.map { listing.entry($0, statistics: stats($0)) })
                 return
             }
             // As illumos lists NPIV ports under their physical port, unless one was asked for by name.
@@ -104,7 +104,7 @@ public struct Fcinfo: ParsableCommand {
                 }
             }
             for p in shown {
-                HBAPortListing.printHBA(p, virtuals: hba.filter { $0.physicalPortWWN == p.portWWN }, statistics: stats(p))
+                listing.printHBA(p, virtuals: hba.filter { $0.physicalPortWWN == p.portWWN }, statistics: stats(p))
             }
         }
     }

@@ -31,6 +31,8 @@ struct HBAPortListing {
 
     var hba: [HBAPort] = []
     var emulated: [FCPortInfo] = []
+    /// WWPNs of HBA ports bound to target mode (from stmfd).
+    var bound: Set<String> = []
     /// stmfd was not running (its ports and bindings are not shown).
     var daemonDown = false
     var warnings: [String] = []
@@ -55,6 +57,7 @@ struct HBAPortListing {
         }
         do {
             out.emulated = try global.client.call("GET", "/v1/fc/ports", as: [FCPortInfo].self)
+            out.bound = Set(try global.client.call("GET", "/v1/fc/bindings", as: [HBABindingInfo].self).map(\.portWWN))
         } catch let e {
             if case .client(.notRunning) = e { out.daemonDown = true } else {
                 try fail(e.description)
@@ -63,13 +66,12 @@ struct HBAPortListing {
         return out
     }
 
-    /// "Target" or "Initiator". Until a port is bound to target mode (fcadm bind-port), an HBA
-    /// port is what its driver made it: an initiator.
-    static func mode(_ p: HBAPort) -> String { "Initiator" }
+    /// "Target" for a port bound to target mode (fcadm bind-port), else "Initiator".
+    func mode(_ p: HBAPort) -> String { bound.contains(p.portWWN) ? "Target" : "Initiator" }
 
-    static func entry(_ p: HBAPort, statistics: FCHostStatistics? = nil) -> Entry {
+    func entry(_ p: HBAPort, statistics: FCHostStatistics? = nil) -> Entry {
         Entry(kind: "hba", portWWN: p.portWWN, nodeWWN: p.nodeWWN, portMode: mode(p), portID: p.portID,
-              state: state(p.state), driverName: p.driver ?? "none", hba: p, statistics: statistics)
+              state: Self.state(p.state), driverName: p.driver ?? "none", hba: p, statistics: statistics)
     }
 
     static func entry(_ p: FCPortInfo) -> Entry {
@@ -119,7 +121,10 @@ struct HBAPortListing {
         return p.optionROMVersions["Option ROM"] ?? "N/A"
     }
 
-    static func printHBA(_ p: HBAPort, virtuals: [HBAPort], statistics: FCHostStatistics?) {
+    func printHBA(_ p: HBAPort, virtuals: [HBAPort], statistics: FCHostStatistics?) {
+        typealias L = HBAPortListing
+        let state = L.state, type = L.type, speed = L.speed, romVersions = L.romVersions, hex4 = L.hex4
+        let targetCapability = L.targetCapability
         print("HBA Port WWN: \(p.portWWN)")
         print("        Port Mode: \(mode(p))")
         print("        Port ID: \(p.portID.map { String(UInt32($0, radix: 16) ?? 0, radix: 16) } ?? "0")")

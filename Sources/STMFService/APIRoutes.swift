@@ -148,6 +148,15 @@ enum APIRoutes {
         r.delete("/v1/fc/emulated-ports/:wwn") { _, ctx in
             try await core.deleteEmulatedPort(try ctx.parameters.string("wwn")); return JSON(EmptyResponse())
         }
+        r.get("/v1/fc/bindings") { _, _ in JSON(await core.hbaBindings()) }
+        r.post("/v1/fc/bindings") { req, _ in
+            var req = req
+            let body = try await req.json(BindHBAPortRequest.self)
+            return JSON(try await core.bindHBAPort(body.portWWN), status: .created)
+        }
+        r.delete("/v1/fc/bindings/:wwn") { _, ctx in
+            JSON(try await core.unbindHBAPort(try ctx.parameters.string("wwn")))
+        }
 
         // Metrics (Prometheus text format)
         r.get("/metrics") { _, _ in

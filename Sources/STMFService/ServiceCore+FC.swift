@@ -12,6 +12,8 @@ extension ServiceCore {
     /// Instantiates the port providers of every stored target port and restores their states.
     func startPorts() async {
         for rec in portRecords.values.sorted(by: { $0.relativeID < $1.relativeID }) {
+            // Bound HBA ports are followed by the HBA watch (ServiceCore+HBA).
+            if rec.provider == Self.qlogicProvider { continue }
             guard rec.provider == Self.emulatedProvider, emulatedPorts[rec.name] == nil,
                   case .wwn(let wwpn)? = try? PortIdentifier(parsing: rec.name) else {
                 logger.warning("target port \(rec.name): unknown provider \(rec.provider); left unregistered")
@@ -51,7 +53,8 @@ extension ServiceCore {
         }
         let port = EmulatedTargetPort(stmf: stmf, portName: wwpn, nodeName: nodeWWN, fabricPath: r.fabric, logger: logger)
         let handle: TargetPortHandle
-        do { handle = try port.register() } catch { throw ServiceError(error) }
+        // A relative port id no stored record holds either (bound HBA ports keep theirs).
+        do { handle = try port.register(relativeID: freeRelativeID()) } catch { throw ServiceError(error) }
         let rec = StoredConfiguration.TargetPort(
             name: name, provider: Self.emulatedProvider, alias: "",
             properties: ["node-wwn": port.nodeName.hex, "fabric": r.fabric], online: true, relativeID: handle.relativeID)

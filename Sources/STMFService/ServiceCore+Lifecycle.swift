@@ -23,6 +23,7 @@ extension ServiceCore {
         }
         await loadLogicalUnits(c.logicalUnits)
         await startPorts()
+        startHBAWatch()
         configStatus = "initialized"
         logger.info("configuration loaded", metadata: [
             "lus": "\(c.logicalUnits.count)", "hostGroups": "\(c.hostGroups.count)",
@@ -33,6 +34,7 @@ extension ServiceCore {
     /// Clean shutdown: ports offline (sessions end, their commands finish or are aborted),
     /// then every LU synced and closed.
     public func shutdown() async {
+        stopHBAWatch()
         for p in stmf.targetPorts() { try? await stmf.setTargetPortState(p.name, online: false) }
         await stopPorts()
         await closeLogicalUnits()

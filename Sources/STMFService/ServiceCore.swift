@@ -5,6 +5,7 @@ import STMF
 import SBD
 import STMFAPI
 import FCTarget
+import Udev
 
 /// The service's brain: owns the live STMF instance and the configuration store, and makes
 /// every change in the same order — validate on a copy, commit to the store, then apply
@@ -22,6 +23,15 @@ public actor ServiceCore {
     var luRuntimes: [LUGUID: LURuntime] = [:]
     /// Live emulated FC target ports by target name.
     var emulatedPorts: [String: EmulatedTargetPort] = [:]
+    /// This machine's FC HBA ports as last seen (by WWPN), and the watch that keeps them live.
+    var hbaPorts: [String: HBAPort] = [:]
+    var hbaWatch: (watcher: HBAWatcher, task: Task<Void, Never>)?
+    /// Where discovery reads the alias tables ($STMF_MODULES_ALIAS, $STMF_DRIVER_ALIASES).
+    nonisolated let hbaDiscovery: HBADiscovery = {
+        let env = ProcessInfo.processInfo.environment
+        return HBADiscovery(modulesAliasPath: env["STMF_MODULES_ALIAS"] ?? ModuleAliases.defaultPath,
+                            driverAliasesPath: env["STMF_DRIVER_ALIASES"] ?? DriverAliasOverrides.defaultPath)
+    }()
 
     struct LURuntime {
         var record: StoredConfiguration.LU

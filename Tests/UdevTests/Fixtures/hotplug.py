@@ -25,6 +25,8 @@ Script format: one step per line; blank lines and lines starting with '#' are ig
                                    for each device (path relative to the script's directory)
     remove SYSFS_PATH              for the device and every device below it, deepest first:
                                    send a "remove" uevent, then remove it from the testbed
+    wait-file PATH [SECONDS]       wait until PATH exists (default 120 s; failing the script after
+                                   that): lets a test run its own commands between steps
 
 SYSFS_PATH may be a /sys/devices/... path or any /sys path that resolves to one (for instance
 /sys/class/fc_host/host7).
@@ -126,6 +128,16 @@ class Harness:
                     path = os.path.join(self.script_dir, path)
                 log("add-file %s" % path)
                 self.tb.add_from_file(path)
+            elif cmd == "wait-file":
+                parts = shlex.split(rest)
+                if not parts or len(parts) > 2:
+                    raise ValueError("wait-file needs PATH [SECONDS]")
+                deadline = time.monotonic() + (float(parts[1]) if len(parts) == 2 else 120.0)
+                while not os.path.exists(parts[0]):
+                    if time.monotonic() > deadline:
+                        raise ValueError("%s did not appear" % parts[0])
+                    time.sleep(0.05)
+                log("wait-file %s: there" % parts[0])
             elif cmd == "remove":
                 dev = self.resolve(rest.strip())
                 for d in self.devices_below(dev):
