@@ -116,7 +116,33 @@ public struct Fcinfo: ParsableCommand {
         @Flag(name: .short, help: "SCSI target information.") var s = false
         @Argument var remote: [String] = []
         func run() throws {
-            guard let w = WWN(p) else { try fail("\(p): invalid WWN") }
+            guard let w = WWN(p) else { try fail("\(p): invalid WWN (16 hex digits, optionally wwn. or colons)") }
+            // A port of this machine: its remote ports from sysfs (fc_remote_ports), no daemon needed.
+            let discovery = HBAPortListing.discovery
+            if let hba = try? discovery.scan().ports.first(where: { $0.portWWN == w.hex.lowercased() }) {
+                var remotes: [Udev.HBARemotePort]
+                do { remotes = try discovery.remotePorts(of: hba) } catch { try fail("\(error)") }
+                if !remote.isEmpty {
+                    let wanted = remote.compactMap { WWN($0)?.hex.lowercased() }
+                    remotes = remotes.filter { wanted.contains($0.portWWN) }
+                }
+                if global.json { printJSON(remotes); return }
+                if remotes.isEmpty {
+                    // In target-only mode qla2xxx registers no remote ports (initiators are LIO sessions).
+                    print("No remote ports known to \(hba.portWWN) (\(hba.host))")
+                }
+                for r in remotes {
+                    print("Remote Port WWN: \(r.portWWN)")
+                    print("        Active FC4 Types: SCSI")
+                    print("        SCSI Target: \(r.roles.contains("FCP Target") ? "yes" : "no")")
+                    print("        SCSI Initiator: \(r.roles.contains("FCP Initiator") ? "yes" : "no")")
+                    print("        Port ID: \(r.portID.map { String(UInt32($0, radix: 16) ?? 0, radix: 16) } ?? "0")")
+                    print("        Port State: \(r.state)")
+                    print("        Node WWN: \(r.nodeWWN)")
+                    if s, let t = r.scsiTargetID { print("        SCSI Target ID: \(hba.hostNumber):0:\(t)") }
+                }
+                return
+            }
             guard let port = try Fcinfo.fcPorts(global).first(where: { $0.portWWN == w.hex }) else {
                 try fail("\(p): HBA port not found")
             }

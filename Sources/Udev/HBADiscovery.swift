@@ -55,6 +55,26 @@ public struct HBADiscovery: Sendable {
         return FCHostStatistics(counters: counters, unavailable: unavailable)
     }
 
+    /// The remote ports below a port's SCSI host, by name.
+    public func remotePorts(of port: HBAPort) throws(DiscoveryError) -> [HBARemotePort] {
+        let ctx = try UdevContext()
+        return try ctx.devices(subsystem: "fc_remote_ports")
+            .filter { $0.syspath.contains("/\(port.host)/rport-") }
+            .map { d in
+                HBARemotePort(
+                    name: d.sysname,
+                    portWWN: d.attribute("port_name").flatMap(Self.wwn) ?? "0000000000000000",
+                    nodeWWN: d.attribute("node_name").flatMap(Self.wwn) ?? "0000000000000000",
+                    portID: d.attribute("port_id").flatMap(Self.hexValue).flatMap { $0 == 0 ? nil : Self.padded($0, 6) },
+                    roles: Self.list(d.attribute("roles")),
+                    state: d.attribute("port_state") ?? "Unknown",
+                    scsiTargetID: d.attribute("scsi_target_id").flatMap { Int($0) }.flatMap { $0 < 0 ? nil : $0 },
+                    devLossTimeout: d.attribute("dev_loss_tmo").flatMap { Int($0) },
+                    supportedClasses: Self.list(d.attribute("supported_classes")))
+            }
+            .sorted { ($0.name.count, $0.name) < ($1.name.count, $1.name) }   // rport-6:0-2 before rport-6:0-10
+    }
+
     // MARK: one port
 
     private func port(_ fc: UdevDevice, ctx: UdevContext, overrides: DriverAliasOverrides,

@@ -115,3 +115,19 @@ public enum DiscoveryError: Error, Sendable, Equatable, CustomStringConvertible 
         }
     }
 }
+
+/// A remote port an HBA port knows (`fc_remote_ports/rport-H:C-N`): in initiator or dual mode
+/// the driver registers every port it logged in with; in target-only mode none appear.
+public struct HBARemotePort: Sendable, Equatable, Codable {
+    public var name: String
+    public var portWWN: String
+    public var nodeWWN: String
+    public var portID: String?
+    /// "FCP Target", "FCP Initiator", both, or none.
+    public var roles: [String]
+    /// Online, Blocked (link or login lost, held for dev_loss_tmo), Not Present, …
+    public var state: String
+    public var scsiTargetID: Int?
+    public var devLossTimeout: Int?
+    public var supportedClasses: [String]
+}

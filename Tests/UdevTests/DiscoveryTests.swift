@@ -253,3 +253,31 @@ struct DiscoveryTests {
         #expect(r.err.contains("program exit status 0"), "\(r.err)")
     }
 }
+
+extension DiscoveryTests {
+    @Test func remotePortsOfAnInitiatorModePort() throws {
+        let r = try run("qle2672-16g", "fcinfo", ["remote-port", "-p", "21000024ff7b1a3e", "-s"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("""
+            Remote Port WWN: 500a09819a2b3c4d
+                    Active FC4 Types: SCSI
+                    SCSI Target: yes
+                    SCSI Initiator: no
+                    Port ID: 10400
+                    Port State: Online
+                    Node WWN: 500a09809a2b3c4d
+                    SCSI Target ID: 6:0:0
+
+            """))
+        #expect(r.out.contains("Remote Port WWN: 21000024ff7b1b00\n        Active FC4 Types: SCSI\n        SCSI Target: no\n        SCSI Initiator: yes\n"))
+        #expect(r.out.contains("Port State: Blocked"))
+        let one = try run("qle2672-16g", "fcadm", ["remote-port", "-p", "21000024ff7b1a3e", "--json", "500a09819a2b3c4d"])
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(one.out.utf8)) as? [[String: Any]], "\(one.err)")
+        #expect(list.map { $0["portWWN"] as? String } == ["500a09819a2b3c4d"])
+        #expect(list.first?["roles"] as? [String] == ["FCP Target"])
+        #expect(list.first?["scsiTargetID"] as? Int == 0)
+        // A target-only port (qlini_mode=disabled) has none registered.
+        let none = try run("qle2562-8g", "fcinfo", ["remote-port", "-p", "21000024ff3d4c48"])
+        #expect(none.out == "No remote ports known to 21000024ff3d4c48 (host7)\n")
+    }
+}
