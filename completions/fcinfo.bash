@@ -186,14 +186,17 @@ _fcinfo() {
 
 _fcinfo_hba-port() {
     repeating_flags=()
-    non_repeating_flags=(--json -l -h --help)
+    non_repeating_flags=(--json -l -t -i --watch -h --help)
     repeating_options=()
-    non_repeating_options=(--state-dir)
+    non_repeating_options=(--state-dir --interval)
     __fcinfo_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        return
+        ;;
+    '--interval')
         return
         ;;
     esac
@@ -204,7 +207,7 @@ _fcinfo_remote-port() {
     non_repeating_flags=(--json -s -h --help)
     repeating_options=()
     non_repeating_options=(--state-dir -p)
-    __fcinfo_offer_flags_options 0
+    __fcinfo_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in

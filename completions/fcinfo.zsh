@@ -49,7 +49,7 @@ _fcinfo() {
     case "${state}" in
     command)
         local -ar subcommands=(
-            'hba-port:List FC ports.'
+            'hba-port:List FC HBA ports: this machine'\''s (read from udev, no daemon needed) and stmfd'\''s emulated ports.'
             'remote-port:List remote ports logged in to a local FC port.'
             'logical-unit:List logical units seen through local FC initiator ports (none in target mode).'
             'help:Show subcommand help information.'
@@ -73,8 +73,12 @@ _fcinfo_hba-port() {
     local -ar arg_specs=(
         '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-l[Link statistics.]'
+        '-l[Link error statistics (read from the HBA now).]'
+        '-t[Target mode ports only.]'
+        '-i[Initiator mode ports only.]'
         '*:wwns:'
+        '--watch[Keep running and print a line for every HBA port added, removed or changed (link up or down, speed, port id).]'
+        '--interval[With --watch\: seconds between re-reads of the ports (link changes raise no uevent).]:interval:'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -89,6 +93,7 @@ _fcinfo_remote-port() {
         '--json[Print JSON instead of the COMSTAR layout.]'
         '-p[Local HBA port WWN.]:p:'
         '-s[SCSI target information.]'
+        '*:remote:'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0

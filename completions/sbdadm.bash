@@ -186,7 +186,7 @@ _sbdadm() {
 
 _sbdadm_create-lu() {
     repeating_flags=()
-    non_repeating_flags=(--json -h --help)
+    non_repeating_flags=(--json --overwrite -h --help)
     repeating_options=()
     non_repeating_options=(--state-dir -s)
     __sbdadm_offer_flags_options 1

@@ -23,7 +23,7 @@ function __sbdadm_parse_tokens -S
         __sbdadm_parse_subcommand 0 'h/help'
         switch $unparsed_tokens[1]
         case 'create-lu'
-            __sbdadm_parse_subcommand 1 'state-dir=' 'json' 's=' 'h/help'
+            __sbdadm_parse_subcommand 1 'state-dir=' 'json' 's=' 'overwrite' 'h/help'
         case 'delete-lu'
             __sbdadm_parse_subcommand 1 'state-dir=' 'json' 'f' 'h/help'
         case 'import-lu'
@@ -97,6 +97,7 @@ complete -c 'sbdadm' -n '__sbdadm_should_offer_completions_for_positional "sbdad
 complete -c 'sbdadm' -n '__sbdadm_should_offer_completions_for_flags_or_options "sbdadm create-lu" state-dir' -l 'state-dir' -d 'stmfd state directory (default: $STMF_STATE_DIR, /var/lib/stmf for root).' -rfka ''
 complete -c 'sbdadm' -n '__sbdadm_should_offer_completions_for_flags_or_options "sbdadm create-lu" json' -l 'json' -d 'Print JSON instead of the COMSTAR layout.'
 complete -c 'sbdadm' -n '__sbdadm_should_offer_completions_for_flags_or_options "sbdadm create-lu" s' -s 's' -d 'Size, with optional k/m/g/t suffix.' -rfka ''
+complete -c 'sbdadm' -n '__sbdadm_should_offer_completions_for_flags_or_options "sbdadm create-lu" overwrite' -l 'overwrite' -d 'Write the LU\'s metadata over a file or device that holds other data (refused without it).'
 complete -c 'sbdadm' -n '__sbdadm_should_offer_completions_for_flags_or_options "sbdadm create-lu" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'sbdadm' -n '__sbdadm_should_offer_completions_for_flags_or_options "sbdadm delete-lu" state-dir' -l 'state-dir' -d 'stmfd state directory (default: $STMF_STATE_DIR, /var/lib/stmf for root).' -rfka ''
 complete -c 'sbdadm' -n '__sbdadm_should_offer_completions_for_flags_or_options "sbdadm delete-lu" json' -l 'json' -d 'Print JSON instead of the COMSTAR layout.'

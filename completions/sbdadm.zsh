@@ -76,6 +76,7 @@ _sbdadm_create-lu() {
         '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
         '--json[Print JSON instead of the COMSTAR layout.]'
         '-s[Size, with optional k/m/g/t suffix.]:s:'
+        '--overwrite[Write the LU'\''s metadata over a file or device that holds other data (refused without it).]'
         ':file:'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

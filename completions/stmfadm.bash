@@ -186,7 +186,7 @@ _stmfadm() {
 
 _stmfadm_create-lu() {
     repeating_flags=()
-    non_repeating_flags=(--json -h --help)
+    non_repeating_flags=(--json --overwrite -h --help)
     repeating_options=(-p)
     non_repeating_options=(--state-dir -s)
     __stmfadm_offer_flags_options 1

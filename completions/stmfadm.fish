@@ -23,7 +23,7 @@ function __stmfadm_parse_tokens -S
         __stmfadm_parse_subcommand 0 'h/help'
         switch $unparsed_tokens[1]
         case 'create-lu'
-            __stmfadm_parse_subcommand 1 'state-dir=' 'json' 'p=+' 's=' 'h/help'
+            __stmfadm_parse_subcommand 1 'state-dir=' 'json' 'p=+' 's=' 'overwrite' 'h/help'
         case 'modify-lu'
             __stmfadm_parse_subcommand 1 'state-dir=' 'json' 'p=+' 's=' 'h/help'
         case 'import-lu'
@@ -161,6 +161,7 @@ complete -c 'stmfadm' -n '__stmfadm_should_offer_completions_for_flags_or_option
 complete -c 'stmfadm' -n '__stmfadm_should_offer_completions_for_flags_or_options "stmfadm create-lu" json' -l 'json' -d 'Print JSON instead of the COMSTAR layout.'
 complete -c 'stmfadm' -n '__stmfadm_should_offer_completions_for_flags_or_options "stmfadm create-lu"' -s 'p' -d 'Property name=value (alias, blk, guid, mgmt-url, oui, pid, serial, vid, wcd, wp, meta, rev). Repeatable.' -rfka ''
 complete -c 'stmfadm' -n '__stmfadm_should_offer_completions_for_flags_or_options "stmfadm create-lu" s' -s 's' -d 'Size, with optional k/m/g/t suffix.' -rfka ''
+complete -c 'stmfadm' -n '__stmfadm_should_offer_completions_for_flags_or_options "stmfadm create-lu" overwrite' -l 'overwrite' -d 'Write the LU\'s metadata over a file or device that holds other data (refused without it).'
 complete -c 'stmfadm' -n '__stmfadm_should_offer_completions_for_flags_or_options "stmfadm create-lu" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'stmfadm' -n '__stmfadm_should_offer_completions_for_flags_or_options "stmfadm modify-lu" state-dir' -l 'state-dir' -d 'stmfd state directory (default: $STMF_STATE_DIR, /var/lib/stmf for root).' -rfka ''
 complete -c 'stmfadm' -n '__stmfadm_should_offer_completions_for_flags_or_options "stmfadm modify-lu" json' -l 'json' -d 'Print JSON instead of the COMSTAR layout.'

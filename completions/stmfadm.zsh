@@ -98,6 +98,7 @@ _stmfadm_create-lu() {
         '--json[Print JSON instead of the COMSTAR layout.]'
         '*-p[Property name=value (alias, blk, guid, mgmt-url, oui, pid, serial, vid, wcd, wp, meta, rev). Repeatable.]:p:'
         '-s[Size, with optional k/m/g/t suffix.]:s:'
+        '--overwrite[Write the LU'\''s metadata over a file or device that holds other data (refused without it).]'
         ':file:'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -1,0 +1,213 @@
+#compdef fcadm
+
+__fcadm_complete() {
+    local -ar non_empty_completions=("${@:#(|:*)}")
+    local -ar empty_completions=("${(M)@:#(|:*)}")
+    _describe -V '' non_empty_completions -- empty_completions -P $'\'\''
+}
+
+__fcadm_custom_complete() {
+    local -a completions
+    completions=("${(@f)"$("${command_name}" "${@}" "${command_line[@]}")"}")
+    if [[ "${#completions[@]}" -gt 1 ]]; then
+        __fcadm_complete "${completions[@]:0:-1}"
+    fi
+}
+
+__fcadm_cursor_index_in_current_word() {
+    if [[ -z "${QIPREFIX}${IPREFIX}${PREFIX}" ]]; then
+        printf 0
+    else
+        printf %s "${#${(z)LBUFFER}[-1]}"
+    fi
+}
+
+_fcadm() {
+    emulate -RL zsh -G
+    setopt extendedglob nullglob numericglobsort
+    unsetopt aliases banghist
+
+    local -xr SAP_SHELL=zsh
+    local -x SAP_SHELL_VERSION
+    SAP_SHELL_VERSION="$(builtin emulate zsh -c 'printf %s "${ZSH_VERSION}"')"
+    local -r SAP_SHELL_VERSION
+
+    local context state state_descr line
+    local -A opt_args
+
+    local -r command_name="${words[1]}"
+    local -ar command_line=("${words[@]}")
+    local -ir current_word_index="$((CURRENT - 1))"
+
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'hba-port:List FC HBA ports: this machine'\''s (read from udev, no daemon needed) and stmfd'\''s emulated ports.'
+            'remote-port:List remote ports logged in to a local FC port.'
+            'force-lip:Reinitialise the link of an HBA port (a loop initialisation or link reset; logins drop and return).'
+            'bind-port:Bind an HBA port to target mode (STMF target wwn.<WWPN>); kept across restarts.'
+            'unbind-port:Unbind an HBA port from target mode and return it to initiator mode.'
+            'list-bindings:List the HBA ports bound to target mode.'
+            'create-emulated-port:Create a persistent emulated FC target port (STMF target wwn.<WWPN>) on an emulated fabric.'
+            'delete-emulated-port:Delete an emulated FC target port (its sessions end).'
+            'list-emulated-port:List emulated FC target ports.'
+            'help:Show subcommand help information.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        hba-port|remote-port|force-lip|bind-port|unbind-port|list-bindings|create-emulated-port|delete-emulated-port|list-emulated-port|help)
+            "_fcadm_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_fcadm_hba-port() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--json[Print JSON instead of the COMSTAR layout.]'
+        '-l[Link error statistics (read from the HBA now).]'
+        '-t[Target mode ports only.]'
+        '-i[Initiator mode ports only.]'
+        '*:wwns:'
+        '--watch[Keep running and print a line for every HBA port added, removed or changed (link up or down, speed, port id).]'
+        '--interval[With --watch\: seconds between re-reads of the ports (link changes raise no uevent).]:interval:'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_fcadm_remote-port() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--json[Print JSON instead of the COMSTAR layout.]'
+        '-p[Local HBA port WWN.]:p:'
+        '-s[SCSI target information.]'
+        '*:remote:'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_fcadm_force-lip() {
+    local -i ret=1
+    local -ar arg_specs=(
+        ':wwn:'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_fcadm_bind-port() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--json[Print JSON instead of the COMSTAR layout.]'
+        ':wwn:'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_fcadm_unbind-port() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--json[Print JSON instead of the COMSTAR layout.]'
+        ':wwn:'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_fcadm_list-bindings() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--json[Print JSON instead of the COMSTAR layout.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_fcadm_create-emulated-port() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--json[Print JSON instead of the COMSTAR layout.]'
+        '-p[Port WWN (16 hex digits).]:p:'
+        '-n[Node WWN (default\: derived from the port WWN).]:n:'
+        '--fabric[The emulated fabric'\''s socket (default\: $FCFABRIC_SOCKET, $XDG_RUNTIME_DIR/fcfabric.sock).]:fabric:'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_fcadm_delete-emulated-port() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--json[Print JSON instead of the COMSTAR layout.]'
+        '-p[Port WWN.]:p:'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_fcadm_list-emulated-port() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--json[Print JSON instead of the COMSTAR layout.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_fcadm_help() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '*:subcommands:'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+if [[ "${funcstack[1]}" = _fcadm ]]; then
+    _fcadm "${@}"
+else
+    compdef _fcadm fcadm
+fi
