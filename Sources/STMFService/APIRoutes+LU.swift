@@ -39,9 +39,14 @@ extension APIRoutes {
                             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         r.post("/v1/import") { req, ctx in
-            var req = req
-            let bytes = try await req.rawBody()
-            try await core.importConfiguration(bytes, replace: req.flag("replace"), peer: await ctx.peer())
+            let replace = req.flag("replace")
+            let peer = await ctx.peer()
+            // One import body in memory at a time (ImportGate).
+            try await ImportGate.shared.withTurn {
+                var req = req
+                let bytes = try await req.rawBody()
+                try await core.importConfiguration(bytes, replace: replace, peer: peer)
+            }
             return JSON(EmptyResponse())
         }
     }

@@ -33,6 +33,37 @@ let maxJSONBody = 1 << 20
 /// Largest export document an import takes (some 100,000 LUs with views).
 let maxImportBody = 64 << 20
 
+/// One import body at a time: an import holds its document in memory (up to `maxImportBody`,
+/// and a copy while it decodes), so concurrent imports would multiply that by the connection
+/// limit. Later imports wait their turn before their body is read; the imports are applied one
+/// after another by the service core anyway.
+actor ImportGate {
+    static let shared = ImportGate()
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if !busy { busy = true; return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
+    }
+
+    func withTurn<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        await acquire()
+        do {
+            let r = try await body()
+            release()
+            return r
+        } catch {
+            release()
+            throw error
+        }
+    }
+}
+
 extension Request {
     /// Collects the body up to `limit` bytes: a larger one is refused with 413 before more of it
     /// is held in memory.

@@ -1,5 +1,6 @@
 import Foundation
 import ProcessTestSupport
+import STMFClient
 import Testing
 
 /// stmfd's own resources: open files (one per file LU) and API connections, each refused in
@@ -105,5 +106,43 @@ import Testing
             if !listed { Thread.sleep(forTimeInterval: 0.05) }
         }
         #expect(listed)
+    }
+}
+
+extension ResourceLimitTests {
+    /// Eight clients send 48 MiB import bodies at once: stmfd reads one body at a time
+    /// (ImportGate), so its peak memory stays near one document's, not eight (measured: 143 MiB
+    /// peak with the gate, 813 MiB without). Each import is refused for what it is (not an
+    /// export document), and the service answers normally afterwards.
+    @Test func concurrentImportsHoldOneBodyAtATime() throws {
+        let d = try DaemonHarness(); defer { d.cleanup() }
+        try d.start()
+        let pid = try #require(d.process?.processIdentifier)
+        func peakKiB() -> Int {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+        }
+        let before = peakKiB()
+        let body = [UInt8](repeating: 0x7B, count: 48 << 20)
+        let group = DispatchGroup()
+        // One slot per client, each written by its own thread only.
+        nonisolated(unsafe) let slots = UnsafeMutableBufferPointer<Int>.allocate(capacity: 8)
+        defer { slots.deallocate() }
+        for i in 0..<8 {
+            group.enter()
+            Thread {
+                let r = try? UnixHTTPClient(socketPath: d.socketPath).send(method: "POST", path: "/v1/import", body: body)
+                slots[i] = r?.status ?? -1
+                group.leave()
+            }.start()
+        }
+        group.wait()
+        let statuses = Array(slots)
+        let peak = peakKiB()
+        print("8 concurrent 48 MiB imports: stmfd peak RSS \(peak / 1024) MiB (\(before / 1024) MiB before)")
+        #expect(statuses.allSatisfy { $0 == 422 }, "\(statuses)")
+        #expect(peak - before < 320 << 10, "peak RSS grew by \((peak - before) / 1024) MiB")
+        #expect(try d.ok(["list-state"]).contains("Config Status     : initialized"))
     }
 }
