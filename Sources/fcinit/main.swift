@@ -131,12 +131,31 @@ struct CLIError: Error, CustomStringConvertible {
 }
 
 extension FCInitiator {
-    /// Logs in to `wwpn` with CLI-worded errors.
-    func cliLogin(_ wwpn: WWN) async throws {
-        do { try await login(to: wwpn) } catch {
-            switch error {
-            case .targetNotFound: throw CLIError("no target port wwn.\(wwpn.hex) on the fabric")
-            default: throw CLIError("login to wwn.\(wwpn.hex) failed: \(error)")
+    /// Logs in to `wwpn` with CLI-worded errors. A name-server query or PLOGI/PRLI that gets no
+    /// answer (a frame lost, the link bouncing) is tried again, as HBA drivers retry ELS
+    /// (up to `attempts` times); a target the name server does not know fails at once.
+    func cliLogin(_ wwpn: WWN, attempts: Int = 5) async throws {
+        var tried = 0
+        while true {
+            do {
+                try await login(to: wwpn)
+                return
+            } catch {
+                tried += 1
+                let again: Bool = switch error {
+                case .targetNotFound: false
+                case .loginFailed(let why): why.hasPrefix("no answer")
+                case .notOnline: false
+                default: error.isRetryable
+                }
+                if again && tried < attempts {
+                    try? await Task.sleep(for: .milliseconds(100 << min(tried, 3)))
+                    continue
+                }
+                switch error {
+                case .targetNotFound: throw CLIError("no target port wwn.\(wwpn.hex) on the fabric")
+                default: throw CLIError("login to wwn.\(wwpn.hex) failed: \(error)" + (tried > 1 ? " (\(tried) attempts)" : ""))
+                }
             }
         }
     }
