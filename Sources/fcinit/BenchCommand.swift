@@ -34,6 +34,8 @@ struct Bench: FCInitSubcommand {
     var reflector = false
     @Option(help: "Measure the reflector limit against this already running relay reflector (`fcinit reflector`).")
     var limitTarget: String?
+    @Option(help: "Rounds of product and limit runs, interleaved; ratios are the median over the rounds with their spread (these machines are noisy).")
+    var rounds: Int = 3
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -43,13 +45,32 @@ struct Bench: FCInitSubcommand {
         }
         if let limitTarget, WWN(limitTarget) == nil { throw ValidationError("invalid reflector name '\(limitTarget)'") }
         guard seconds > 0, sequentialDepth >= 1 else { throw ValidationError("--seconds and --sequential-depth must be positive") }
+        guard (1...100).contains(rounds) else { throw ValidationError("--rounds must be between 1 and 100") }
     }
 
     struct Report: Codable {
+        /// The last round's figures.
         var results: [BenchFigures]
         var limits: [BenchLimit]
-        /// Limit name → workload → ratio of the result's IOPS to the limit's.
+        /// Limit name → workload → the median over the rounds of the result's IOPS to the limit's.
         var ratios: [String: [String: Double]]
+        /// Limit name → workload → [lowest, highest] ratio of a round.
+        var spread: [String: [String: [Double]]]
+        /// Each round's ratios, in order.
+        var roundRatios: [[String: [String: Double]]]
+    }
+
+    static func ratios(_ results: [BenchFigures], _ limits: [BenchLimit]) -> [String: [String: Double]] {
+        var out: [String: [String: Double]] = [:]
+        for l in limits {
+            for r in results { if let ratio = l.ratio(of: r) { out[l.name, default: [:]][r.workload] = ratio } }
+        }
+        return out
+    }
+
+    static func median(_ v: [Double]) -> Double {
+        let s = v.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
     func execute() async throws {
@@ -65,52 +86,87 @@ struct Bench: FCInitSubcommand {
             let chosen = workloads
             // Only the raw limit needs no fabric.
             let needsFabric = wwpn != nil || reflector || external != nil
-            let (results, reflectorFigures) = !needsFabric ? ([], []) : try await global.withInitiator {
-                ini -> ([BenchFigures], [BenchFigures]) in
-                var results: [BenchFigures] = []
-                if let wwpn {
-                    try await ini.cliLogin(wwpn)
-                    let cap = try await ini.capacity(lun: lun, target: wwpn)
-                    guard let id = ini.loggedInID(wwpn) else { throw CLIError("lost the login to wwn.\(wwpn.hex)") }
-                    let t = BenchTarget(id: id, lun: lun, blockSize: Int(cap.blockSize), blocks: cap.blocks)
-                    for w in chosen {
-                        if !quiet { FileHandle.standardError.write(Data("fcinit bench: \(w.name) …\n".utf8)) }
-                        results.append(await BenchRunner.run(w, initiator: ini, target: t, seconds: seconds))
-                    }
-                }
-                var limits: [BenchFigures] = []
-                if reflector || external != nil {
-                    if !quiet { FileHandle.standardError.write(Data("fcinit bench: relay reflector limit …\n".utf8)) }
-                    do {
-                        if let external {
-                            limits = try await BenchRunner.limits(chosen, initiator: ini, seconds: seconds, against: external)
-                        } else {
-                            limits = try await BenchRunner.limits(chosen, initiator: ini, seconds: seconds)
+            // The product and its limits one after another, round after round, so a slow spell
+            // of the machine falls on both sides of a ratio.
+            var roundRatios: [[String: [String: Double]]] = []
+            var lastResults: [BenchFigures] = [], lastLimits: [BenchLimit] = []
+            for round in 1...rounds {
+                if !quiet && rounds > 1 { FileHandle.standardError.write(Data("fcinit bench: round \(round) of \(rounds)\n".utf8)) }
+                let (results, reflectorFigures) = !needsFabric ? ([], []) : try await global.withInitiator {
+                    ini -> ([BenchFigures], [BenchFigures]) in
+                    var results: [BenchFigures] = []
+                    if let wwpn {
+                        try await ini.cliLogin(wwpn)
+                        let cap = try await ini.capacity(lun: lun, target: wwpn)
+                        guard let id = ini.loggedInID(wwpn) else { throw CLIError("lost the login to wwn.\(wwpn.hex)") }
+                        let t = BenchTarget(id: id, lun: lun, blockSize: Int(cap.blockSize), blocks: cap.blocks)
+                        for w in chosen {
+                            if !quiet { FileHandle.standardError.write(Data("fcinit bench: \(w.name) …\n".utf8)) }
+                            results.append(await BenchRunner.run(w, initiator: ini, target: t, seconds: seconds))
                         }
+                    }
+                    var limits: [BenchFigures] = []
+                    if reflector || external != nil {
+                        if !quiet { FileHandle.standardError.write(Data("fcinit bench: relay reflector limit …\n".utf8)) }
+                        do {
+                            if let external {
+                                limits = try await BenchRunner.limits(chosen, initiator: ini, seconds: seconds, against: external)
+                            } else {
+                                limits = try await BenchRunner.limits(chosen, initiator: ini, seconds: seconds)
+                            }
+                        } catch {
+                            throw CLIError("relay reflector: \(error)")
+                        }
+                    }
+                    return (results, limits)
+                }
+                var limits: [BenchLimit] = []
+                if rawLimit {
+                    if !quiet { FileHandle.standardError.write(Data("fcinit bench: raw socket relay limit …\n".utf8)) }
+                    do {
+                        limits.append(.raw(try await RawRelay.limits(chosen, seconds: seconds, executable: selfExecutable())))
                     } catch {
-                        throw CLIError("relay reflector: \(error)")
+                        throw CLIError("raw socket relay: \(error)")
                     }
                 }
-                return (results, limits)
+                if !reflectorFigures.isEmpty { limits.append(.reflector(reflectorFigures)) }
+                roundRatios.append(Self.ratios(results, limits))
+                lastResults = results
+                lastLimits = limits
             }
-            var limits: [BenchLimit] = []
-            if rawLimit {
-                if !quiet { FileHandle.standardError.write(Data("fcinit bench: raw socket relay limit …\n".utf8)) }
-                do {
-                    limits.append(.raw(try await RawRelay.limits(chosen, seconds: seconds, executable: selfExecutable())))
-                } catch {
-                    throw CLIError("raw socket relay: \(error)")
+            var medians: [String: [String: Double]] = [:], spread: [String: [String: [Double]]] = [:]
+            for l in lastLimits {
+                for r in lastResults {
+                    let v = roundRatios.compactMap { $0[l.name]?[r.workload] }
+                    guard !v.isEmpty else { continue }
+                    medians[l.name, default: [:]][r.workload] = Self.median(v)
+                    spread[l.name, default: [:]][r.workload] = [v.min()!, v.max()!]
                 }
             }
-            if !reflectorFigures.isEmpty { limits.append(.reflector(reflectorFigures)) }
             if json {
-                var ratios: [String: [String: Double]] = [:]
-                for l in limits {
-                    for r in results { if let ratio = l.ratio(of: r) { ratios[l.name, default: [:]][r.workload] = ratio } }
-                }
-                try printJSON(Report(results: results, limits: limits, ratios: ratios))
+                try printJSON(Report(results: lastResults, limits: lastLimits, ratios: medians, spread: spread,
+                                     roundRatios: roundRatios))
             } else {
-                print(BenchRunner.format(results, limits: limits))
+                print(BenchRunner.format(lastResults, limits: lastLimits))
+                if !lastResults.isEmpty && !lastLimits.isEmpty {
+                    print("")
+                    print("ratio to each limit over \(rounds) interleaved round\(rounds == 1 ? "" : "s"): median (lowest–highest)")
+                    print("workload".padding(toLength: 20, withPad: " ", startingAt: 0)
+                          + lastLimits.map { ("vs " + $0.name).padding(toLength: 24, withPad: " ", startingAt: 0) }.joined())
+                    for r in lastResults {
+                        var line = r.workload.padding(toLength: 20, withPad: " ", startingAt: 0)
+                        for l in lastLimits {
+                            let cell: String
+                            if let m = medians[l.name]?[r.workload], let s = spread[l.name]?[r.workload] {
+                                cell = String(format: "%.2f× (%.2f–%.2f)", m, s[0], s[1])
+                            } else {
+                                cell = "-"
+                            }
+                            line += cell.padding(toLength: 24, withPad: " ", startingAt: 0)
+                        }
+                        print(line)
+                    }
+                }
             }
         }
     }

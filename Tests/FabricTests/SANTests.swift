@@ -163,8 +163,21 @@ struct SANTests {
                            wwpn: SAN.host)
         struct Figures: Decodable { var workload: String; var ios: Int; var errors: Int; var iops: Double; var p50: Double }
         struct Limit: Decodable { var name: String; var figures: [Figures] }
-        struct Report: Decodable { var results: [Figures]; var limits: [Limit]; var ratios: [String: [String: Double]] }
+        struct Report: Decodable {
+            var results: [Figures]; var limits: [Limit]; var ratios: [String: [String: Double]]
+            var spread: [String: [String: [Double]]]; var roundRatios: [[String: [String: Double]]]
+        }
         let report = try JSONDecoder().decode(Report.self, from: Data(r.out.utf8))
+        // Three interleaved rounds by default; each ratio is their median, inside their spread.
+        #expect(report.roundRatios.count == 3)
+        for (limit, byWorkload) in report.ratios {
+            for (workload, median) in byWorkload {
+                let s = try #require(report.spread[limit]?[workload])
+                let each = report.roundRatios.compactMap { $0[limit]?[workload] }
+                #expect(each.count == 3 && s == [each.min()!, each.max()!] && s[0] <= median && median <= s[1])
+                #expect(each.contains(median), "the median of three is one of them")
+            }
+        }
         let workloads = ["4k randread qd1", "4k randread qd32", "4k randwrite qd1", "4k randwrite qd32",
                          "1m seqread qd1", "1m seqwrite qd1"]
         #expect(report.results.map(\.workload) == workloads)
@@ -180,6 +193,8 @@ struct SANTests {
         let text = try san.ok("fcinit", ["bench", "--target", "wwn." + SAN.target, "--seconds", "0.2", "--only", "qd1"],
                               wwpn: SAN.host)
         #expect(text.out.contains("vs raw") && text.out.contains("raw limit:"))
-        #expect(text.out.split(separator: "\n").filter { $0.hasPrefix("4k randread qd1") }.count == 2)
+        // The workload's row, its row in the raw limit's table, and its median ratio row.
+        #expect(text.out.split(separator: "\n").filter { $0.hasPrefix("4k randread qd1") }.count == 3)
+        #expect(text.out.contains("ratio to each limit over 3 interleaved rounds: median (lowest–highest)"))
     }
 }
