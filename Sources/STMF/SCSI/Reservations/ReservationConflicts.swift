@@ -1,4 +1,3 @@
-import STMF
 
 /// How a command fares under a persistent reservation it does not hold (SPC-4 table 66,
 /// SBC-3 table 13, cross-checked with LIO's core_scsi3_pr_seq_non_holder).

@@ -1,4 +1,3 @@
-import STMF
 
 /// What `effects.persist` compares: everything `encoded()` writes.
 struct PersistentSnapshot: Equatable {

@@ -1,4 +1,3 @@
-import STMF
 
 /// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as zlib computes it.
 enum CRC32 {

@@ -1,4 +1,3 @@
-import STMF
 
 extension ReservationState {
     /// PERSISTENT RESERVE IN (SPC-4 6.15).

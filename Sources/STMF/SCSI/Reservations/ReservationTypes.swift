@@ -1,4 +1,3 @@
-import STMF
 
 /// Persistent reservation types (SPC-4 table 169, PERSISTENT RESERVE OUT TYPE field).
 public enum PersistentReservationType: UInt8, Sendable, Hashable, CaseIterable {

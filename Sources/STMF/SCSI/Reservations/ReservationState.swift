@@ -1,4 +1,3 @@
-import STMF
 
 /// What a reservation command asks the LU to do beyond answering: unit attentions to
 /// establish, and whether the reservation state must be written to the LU metadata (APTPL).
