@@ -23,39 +23,11 @@ extension SBDLogicalUnit {
     /// Unit serial number: the `serial` property, else the GUID's 32 hex digits.
     var serialNumber: String { properties.serial ?? guid.description }
 
-    /// Device Identification (0x83): LU NAA-6, T10 vendor id, relative target port, target
-    /// port group, and the target port name.
+    /// Device Identification (0x83): the LU's designators (NAA-6, T10 vendor id) and the
+    /// target port's (relative port, port group, port name), from STMF's SCSI library.
     func deviceIdentification(_ nexus: Nexus) -> [UInt8] {
-        var d: [UInt8] = []
-        // Logical unit: NAA IEEE Registered Extended, binary, association 00b.
-        d += [0x01, 0x03, 0x00, 0x10] + guid.bytes
-        // T10 vendor identification: vendor id + GUID hex, ASCII.
-        var t10: [UInt8] = []
-        t10.ascii(properties.vendorID, padTo: 8)
-        t10 += Array(guid.description.utf8)
-        d += [0x02, 0x01, 0x00, UInt8(t10.count)] + t10
-        let proto = nexus.targetPort.protocolIdentifier.rawValue << 4
-        // Relative target port (type 4), association 01b (target port), PIV.
-        d += [proto | 0x01, 0x94, 0x00, 0x04, 0x00, 0x00]
-        d.be16(nexus.relativeTargetPortID)
-        // Target port group (type 5).
-        d += [proto | 0x01, 0x95, 0x00, 0x04, 0x00, 0x00]
-        d.be16(nexus.targetPortGroupID)
-        // Target port name.
-        switch nexus.targetPort {
-        case let .wwn(w):
-            d += [proto | 0x01, 0x93, 0x00, 0x08] + w.bytes
-        case .iqn, .eui:
-            var name = Array((nexus.targetPort.description + ",t,0x" + hex4(nexus.targetPortGroupID)).utf8) + [0]
-            while name.count % 4 != 0 { name.append(0) }
-            d += [proto | 0x03, 0x98, 0x00, UInt8(name.count)] + name
-        }
-        return d
-    }
-
-    private func hex4(_ v: UInt16) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: 4 - s.count) + s
+        SCSIIdentification.logicalUnitDesignators(guid: guid, vendorID: properties.vendorID)
+            + SCSIIdentification.targetPortDesignators(nexus)
     }
 
     /// Extended INQUIRY Data (0x86): HEADSUP, ORDSUP, SIMPSUP; V_SUP.
