@@ -1103,6 +1103,17 @@ static short fake_revents(struct sgdev *d, short events)
     return (short)(rev & (events | POLLHUP | POLLERR));
 }
 
+/* The earliest deadline of d's pending commands (0: none). Holds no lock. */
+static int64_t nearest_deadline(struct sgdev *d)
+{
+    int64_t nearest = 0;
+    pthread_mutex_lock(&d->mu);
+    for (struct sgreq *r = d->pending; r; r = r->next)
+        if (r->deadline_ns && (!nearest || r->deadline_ns < nearest)) nearest = r->deadline_ns;
+    pthread_mutex_unlock(&d->mu);
+    return nearest;
+}
+
 static int poll_core(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const sigset_t *sigmask, int use_ppoll)
 {
     struct pollfd stack[64], *tmp = n <= 64 ? stack : malloc(sizeof *tmp * n);
@@ -1111,6 +1122,7 @@ static int poll_core(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const sig
     int result;
     for (;;) {
         int ready = 0;
+        int64_t expiry = 0; /* the nearest command deadline: a command that times out completes */
         for (nfds_t i = 0; i < n; i++) {
             tmp[i] = fds[i];
             tmp[i].revents = 0;
@@ -1118,10 +1130,14 @@ static int poll_core(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const sig
             if (!d) continue;
             ensure_owner(d);
             short rev = fake_revents(d, fds[i].events);
-            if (rev) { ready = 1; tmp[i].fd = -1; tmp[i].revents = rev; }
-            else tmp[i].events = POLLIN; /* a reply arriving on the socket */
+            if (rev) { ready = 1; tmp[i].fd = -1; tmp[i].revents = rev; continue; }
+            tmp[i].events = POLLIN; /* a reply arriving on the socket */
+            int64_t e = nearest_deadline(d);
+            if (e && (!expiry || e < expiry)) expiry = e;
         }
-        int64_t wait_ns = ready ? 0 : deadline < 0 ? -1 : deadline - now_ns();
+        int64_t wait_until = deadline;
+        if (expiry && (wait_until < 0 || expiry < wait_until)) wait_until = expiry;
+        int64_t wait_ns = ready ? 0 : wait_until < 0 ? -1 : wait_until - now_ns();
         if (wait_ns < -1) wait_ns = 0;
         int rc;
         if (use_ppoll) {
@@ -1132,13 +1148,18 @@ static int poll_core(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const sig
         }
         if (rc < 0) { result = -1; break; }
         int count = 0, progress = 0;
+        int expired = expiry && now_ns() >= expiry;
         for (nfds_t i = 0; i < n; i++) {
             struct sgdev *d = dev_of(fds[i].fd);
-            if (d && tmp[i].fd >= 0 && tmp[i].revents) {
-                /* The socket has something: receive it and see whether a command completed. */
+            if (d && tmp[i].fd >= 0 && (tmp[i].revents || expired)) {
+                /* The socket has something, or a command's deadline passed: receive, expire, and see
+                 * whether a command completed. */
                 pthread_mutex_lock(&d->mu);
                 if (!d->reader) { pump(d, 0); progress = 1; }
                 pthread_mutex_unlock(&d->mu);
+                tmp[i].revents = fake_revents(d, fds[i].events);
+            } else if (d && tmp[i].fd < 0) {
+                /* Ready before the wait: the kernel cleared revents of the fd left out (-1). */
                 tmp[i].revents = fake_revents(d, fds[i].events);
             }
             fds[i].revents = tmp[i].revents;

@@ -176,12 +176,14 @@ func runChild(_ argv: [String], environment: [String: String]) async throws -> I
         for s in sources { s.cancel() }
         for sig in forwarded { signal(sig, SIG_DFL) }
     }
-    do { try p.run() } catch { throw CLIError("cannot run \(argv[0]): \(error.localizedDescription)") }
-    return await withCheckedContinuation { c in
-        let t = Thread {
-            p.waitUntilExit()
-            c.resume(returning: p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus)
-        }
-        t.start()
+    // The termination handler, not waitUntilExit: on Linux, waitUntilExit spins a run loop with
+    // no sources and kept a core busy for as long as the program ran.
+    let exited = AsyncStream<Int32>.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(1))
+    p.terminationHandler = { p in
+        exited.continuation.yield(p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus)
+        exited.continuation.finish()
     }
+    do { try p.run() } catch { throw CLIError("cannot run \(argv[0]): \(error.localizedDescription)") }
+    for await status in exited.stream { return status }
+    return 1
 }

@@ -215,3 +215,84 @@ import Testing
         #expect(r.stderr.contains("DID_TIME_OUT"), "\(r)")
     }
 }
+
+/// The asynchronous sg v3 interface (write / poll / read) as fio's sg engine uses it, driven
+/// call by call from a Python program (its os.open/os.write/poll/os.read go through the
+/// preloaded shim like any C program's).
+@Suite struct ShimAsyncInterfaceTests {
+    /// sg_io_hdr_t through ctypes; `submit(fd, opcode, timeout_ms)` writes one command.
+    static let prelude = """
+    import ctypes, os, select, sys, time
+    class Hdr(ctypes.Structure):
+        _fields_ = [("interface_id", ctypes.c_int), ("dxfer_direction", ctypes.c_int),
+                    ("cmd_len", ctypes.c_ubyte), ("mx_sb_len", ctypes.c_ubyte), ("iovec_count", ctypes.c_ushort),
+                    ("dxfer_len", ctypes.c_uint), ("dxferp", ctypes.c_void_p), ("cmdp", ctypes.c_void_p),
+                    ("sbp", ctypes.c_void_p), ("timeout", ctypes.c_uint), ("flags", ctypes.c_uint),
+                    ("pack_id", ctypes.c_int), ("usr_ptr", ctypes.c_void_p), ("status", ctypes.c_ubyte),
+                    ("masked_status", ctypes.c_ubyte), ("msg_status", ctypes.c_ubyte), ("sb_len_wr", ctypes.c_ubyte),
+                    ("host_status", ctypes.c_ushort), ("driver_status", ctypes.c_ushort), ("resid", ctypes.c_int),
+                    ("duration", ctypes.c_uint), ("info", ctypes.c_uint)]
+    keep = []
+    def submit(fd, opcode, timeout_ms):
+        cdb = ctypes.create_string_buffer(bytes([opcode, 0, 0, 0, 0, 0]), 6)
+        sense = ctypes.create_string_buffer(32)
+        keep.extend([cdb, sense])
+        h = Hdr(interface_id=ord('S'), dxfer_direction=-1, cmd_len=6, mx_sb_len=32,
+                cmdp=ctypes.addressof(cdb), sbp=ctypes.addressof(sense), timeout=timeout_ms)
+        assert os.write(fd, bytes(h)) == ctypes.sizeof(Hdr)
+    def reap(fd):
+        return Hdr.from_buffer_copy(os.read(fd, ctypes.sizeof(Hdr)))
+    fd = os.open("\(BridgeFixture.device)", os.O_RDWR)
+    p = select.poll()
+    p.register(fd, select.POLLIN)
+    """
+
+    func python(_ f: BridgeFixture, _ body: String) async throws -> ToolResult {
+        try await f.run("python3", ["-c", Self.prelude + "\n" + body], timeout: 30)
+    }
+
+    /// A completion already taken in by an earlier poll is reported by the next poll at once
+    /// (the shim once lost it: the kernel clears revents of the descriptor it left out, and
+    /// fio then waited in poll for good).
+    @Test func pollReportsACompletionAlreadyReceived() async throws {
+        let f = try BridgeFixture(handler: { _ in .good() })
+        let r = try await python(f, """
+        submit(fd, 0x00, 5000)
+        assert p.poll(5000) == [(fd, select.POLLIN)], "first poll"
+        t = time.monotonic()
+        again = p.poll(3000)
+        print("second poll", again, round(time.monotonic() - t, 2))
+        assert again == [(fd, select.POLLIN)], "the second poll lost the completion"
+        h = reap(fd)
+        assert h.status == 0 and h.host_status == 0, (h.status, h.host_status)
+        print("ok")
+        """)
+        #expect(r.status == 0 && r.stdout.contains("ok"), "\(r)")
+    }
+
+    /// A command the bridge never answers completes with DID_TIME_OUT at its sg timeout while
+    /// the program waits in poll(-1) (nothing else arrives on the socket to wake the shim).
+    @Test func commandTimesOutWhileTheProgramPolls() async throws {
+        let f = try BridgeFixture(handler: { request in
+            if request.cdb.first == 0x00 { return .good() }
+            try? await Task.sleep(for: .seconds(60))
+            return .good()
+        })
+        let r = try await python(f, """
+        submit(fd, 0x1d, 700)   # SEND DIAGNOSTIC: never answered
+        t = time.monotonic()
+        assert p.poll(-1) == [(fd, select.POLLIN)]
+        waited = time.monotonic() - t
+        h = reap(fd)
+        print("waited", round(waited, 2), "host", h.host_status)
+        assert h.host_status == 3, h.host_status   # DID_TIME_OUT
+        assert 0.5 < waited < 10, waited
+        submit(fd, 0x00, 5000)  # the device still serves commands
+        assert p.poll(5000) == [(fd, select.POLLIN)]
+        assert reap(fd).status == 0
+        print("ok")
+        """)
+        #expect(!r.timedOut, "\(r)")
+        #expect(r.status == 0 && r.stdout.contains("ok"), "\(r)")
+    }
+}
