@@ -46,7 +46,22 @@ extension EmulatedTargetPort {
         let cdb = CDB(cmd.cdb)
         let preparation = entry.session.prepare(lun: cmd.lun, cdb: cdb, attribute: cmd.taskAttribute.taskAttribute)
         let size = preparation.allocation(expected: dl)
-        enum Admission { case proceed(UInt16), overlapped, duplicate, refused(TaskResponse) }
+        let task = SCSITask()
+        task.lunField = cmd.lun
+        task.cdb = cdb
+        task.attribute = cmd.taskAttribute.taskAttribute
+        task.tag = Self.tag(key)
+        task.context = task.tag
+        task.direction = cmd.direction.dataDirection
+        task.expectedTransferLength = dl
+        task.crn = cmd.commandReferenceNumber
+        if cmd.direction == .write && size > 0 {
+            task.dataOut = IOBuffer(capacity: size)
+            task.dataOutOnRequest = true
+        } else if cmd.direction == .read && size > 0 {
+            task.dataIn = IOBuffer(capacity: size)
+        }
+        enum Admission { case proceed, overlapped, duplicate, refused(TaskResponse) }
         let admission = table.withLock { t -> Admission in
             if let live = t.exchanges[key] {
                 // The same FCP_CMND again on a live exchange is the frame delivered twice, not a
@@ -55,15 +70,12 @@ extension EmulatedTargetPort {
                 return .overlapped
             }
             if case let .respond(r) = preparation { return .refused(r) }
-            let rx = t.allocateRX()
-            let wantsData = cmd.direction == .write && size > 0
-            t.exchanges[key] = Exchange(rxID: rx, phase: wantsData ? .receivingData : .executing, command: cmd,
+            t.exchanges[key] = Exchange(rxID: t.allocateRX(), phase: .executing, command: cmd,
                                         session: entry.session, remote: entry.remote,
-                                        dataOut: wantsData ? IOBuffer(capacity: size) : nil, dataLength: size,
+                                        dataOut: task.dataOut, dataLength: size, task: task, header: h,
                                         lastActivity: .now)
-            return .proceed(rx)
+            return .proceed
         }
-        let rx: UInt16
         switch admission {
         case .duplicate:
             return
@@ -75,32 +87,23 @@ extension EmulatedTargetPort {
         case let .refused(r):
             respond(h, rxID: 0xFFFF, FCPResponse(r, expectedLength: dl))
             return
-        case let .proceed(x):
-            rx = x
+        case .proceed:
+            break
         }
-        if cmd.direction == .write && size > 0 {
-            var xh = h.reply(routing: .transferReady, type: .fcp,
-                             control: [.exchangeResponder, .endSequence, .sequenceInitiative], responderExchangeID: rx)
-            xh.sequenceID = 1
-            var out = [UInt8]()
-            FCFrame(header: xh, payload: TransferReady(relativeOffset: 0, burstLength: UInt32(size)).encoded()).encode(into: &out, record: true)
-            send(records: out)
-        } else {
-            execute(key, h)
-        }
+        if case let .done(r) = entry.session.submit(task) { sendStatus(task, r) }
     }
 
     // MARK: FCP_DATA (write data)
 
     private func data(_ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
         let key = ExchangeKey(source: h.source, oxID: h.originatorExchangeID)
-        enum Outcome { case more, complete, badOffset, unknown }
+        enum Outcome { case more, complete, badOffset(SCSITask?), unknown }
         let outcome = table.withLock { t -> Outcome in
             guard var x = t.exchanges[key], x.phase == .receivingData, let buf = x.dataOut else { return .unknown }
             let offset = Int(h.parameter)
             guard h.control.contains(.relativeOffset), offset + payload.count <= buf.capacity else {
                 t.exchanges[key] = nil
-                return .badOffset
+                return .badOffset(x.task)
             }
             if payload.count > 0 {
                 (buf.bytes.baseAddress! + offset).copyMemory(from: payload.baseAddress!, byteCount: payload.count)
@@ -118,58 +121,94 @@ extension EmulatedTargetPort {
         }
         switch outcome {
         case .more, .unknown: return
-        case .complete: execute(key, h)
-        case .badOffset:
+        case .complete:
+            if let task = table.withLock({ $0.exchanges[key]?.task }) { task.session?.dataTransferred(task, ok: true) }
+        case let .badOffset(task):
+            if let task { task.session?.dataTransferred(task, ok: false) }
             if table.withLock({ $0.sessions[h.source] != nil }) {
                 respond(h, rxID: h.responderExchangeID, FCPResponse(responseCode: FCPResponseCode(rawValue: 3)))
             }
         }
     }
 
-    // MARK: execution and completion
+    // MARK: TaskPort
 
-    private func execute(_ key: ExchangeKey, _ h: FrameHeader) {
-        guard let x = table.withLock({ $0.exchanges[key] }) else { return }
+    /// XFER_RDY for the whole data-out; `data` collects the frames and hands the task back.
+    public func transferData(_ task: SCSITask) {
+        let key = Self.key(task.context)
+        let x: Exchange? = table.withLock { t in
+            guard var x = t.exchanges[key], x.task === task else { return nil }
+            x.phase = .receivingData
+            x.lastActivity = .now
+            t.exchanges[key] = x
+            return x
+        }
+        guard let x else {
+            task.session?.dataTransferred(task, ok: false)   // the exchange is gone (ABTS, logout)
+            return
+        }
+        var xh = x.header.reply(routing: .transferReady, type: .fcp,
+                                control: [.exchangeResponder, .endSequence, .sequenceInitiative], responderExchangeID: x.rxID)
+        xh.sequenceID = 1
+        var out = [UInt8]()
+        FCFrame(header: xh, payload: TransferReady(relativeOffset: 0, burstLength: UInt32(x.dataLength)).encoded()).encode(into: &out, record: true)
+        send(records: out)
+    }
+
+    /// A task being sent its data-out was aborted: the exchange is forgotten and the task handed
+    /// back as failed (later, off the caller's thread: STMF calls this under its task lock).
+    public func abort(_ task: SCSITask) {
+        let key = Self.key(task.context)
+        let dropped = table.withLock { t -> Bool in
+            guard let x = t.exchanges[key], x.task === task, x.phase == .receivingData else { return false }
+            t.exchanges[key] = nil
+            return true
+        }
+        if dropped, let session = task.session {
+            Task { session.dataTransferred(task, ok: false) }
+        }
+    }
+
+    /// The task's data-in and FCP_RSP (nothing for an exchange aborted or dropped meanwhile,
+    /// or a task STMF ended as aborted).
+    public func sendStatus(_ task: SCSITask, _ response: TaskResponse) {
+        let key = Self.key(task.context)
+        let x: Exchange? = table.withLock { t in
+            guard let cur = t.exchanges[key], cur.task === task else { return nil }
+            t.exchanges[key] = nil
+            return cur
+        }
+        guard let x, !response.aborted else { return }
+        let h = x.header
         let dl = Int(x.command.dataLength)
-        let dataIn = x.command.direction == .read && x.dataLength > 0 ? IOBuffer(capacity: x.dataLength) : nil
-        let cmd = SCSICommand(lun: x.command.lun, cdb: CDB(x.command.cdb), attribute: x.command.taskAttribute.taskAttribute,
-                              tag: Self.tag(key), direction: x.command.direction.dataDirection,
-                              expectedTransferLength: dl, dataOut: x.dataOut, dataIn: dataIn,
-                              crn: x.command.commandReferenceNumber)
-        Task {
-            let response = await x.session.execute(cmd)
-            // An exchange aborted (ABTS) or dropped meanwhile gets no response.
-            let live = table.withLock { t -> Bool in
-                guard let cur = t.exchanges[key], cur.rxID == x.rxID else { return false }
-                t.exchanges[key] = nil
-                return true
-            }
-            guard live, !response.aborted else { return }
-            var out = [UInt8]()
-            if let dataIn, response.dataLength > 0 {
-                let n = min(response.dataLength, dl)
-                var dh = h.reply(routing: .fcpData, type: .fcp, control: [.exchangeResponder, .endSequence],
-                                 responderExchangeID: x.rxID)
-                dh.sequenceID = 1
-                let splitter = SequenceSplitter(maximumPayload: max(256, min(x.remote.receiveDataFieldSize, FCFrame.maximumPayload)))
-                let data = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(dataIn.bytes)[0..<n])
-                // A long sequence goes out in pieces as it is encoded, so the fabric and the
-                // initiator work on the first frames while the rest are built.
-                let frames = splitter.frameCount(n)
-                var first = 0
-                while first < frames {
-                    let piece = first..<min(frames, first + Self.framesPerWrite)
-                    splitter.encode(header: dh, data: data, frames: piece, into: &out, records: true)
-                    first = piece.upperBound
-                    if first < frames {
-                        send(records: out)
-                        out.removeAll(keepingCapacity: true)
-                    }
+        var out = [UInt8]()
+        if let dataIn = task.dataIn, response.dataLength > 0 {
+            let n = min(response.dataLength, dl)
+            var dh = h.reply(routing: .fcpData, type: .fcp, control: [.exchangeResponder, .endSequence],
+                             responderExchangeID: x.rxID)
+            dh.sequenceID = 1
+            let splitter = SequenceSplitter(maximumPayload: max(256, min(x.remote.receiveDataFieldSize, FCFrame.maximumPayload)))
+            let data = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(dataIn.bytes)[0..<n])
+            // A long sequence goes out in pieces as it is encoded, so the fabric and the
+            // initiator work on the first frames while the rest are built.
+            let frames = splitter.frameCount(n)
+            var first = 0
+            while first < frames {
+                let piece = first..<min(frames, first + Self.framesPerWrite)
+                splitter.encode(header: dh, data: data, frames: piece, into: &out, records: true)
+                first = piece.upperBound
+                if first < frames {
+                    send(records: out)
+                    out.removeAll(keepingCapacity: true)
                 }
             }
-            appendResponse(h, rxID: x.rxID, FCPResponse(response, expectedLength: dl), into: &out)
-            send(records: out)
         }
+        appendResponse(h, rxID: x.rxID, FCPResponse(response, expectedLength: dl), into: &out)
+        send(records: out)
+    }
+
+    static func key(_ context: UInt64) -> ExchangeKey {
+        ExchangeKey(source: FCID(UInt32(truncatingIfNeeded: context >> 16)), oxID: UInt16(truncatingIfNeeded: context))
     }
 
     /// Data frames per socket write of a long FCP_DATA sequence (128 KiB at 2 KiB frames).
@@ -196,6 +235,7 @@ extension EmulatedTargetPort {
         let key = ExchangeKey(source: h.source, oxID: h.originatorExchangeID)
         let x = table.withLock { t in t.exchanges.removeValue(forKey: key) }
         let rx = x?.rxID ?? h.responderExchangeID
+        if let x, x.phase == .receivingData, let task = x.task { task.session?.dataTransferred(task, ok: false) }
         Task {
             if let x, x.phase == .executing {
                 _ = await x.session.taskManagement(.abortTask(tag: Self.tag(key), lun: x.command.lun))
@@ -215,10 +255,12 @@ extension EmulatedTargetPort {
         guard let port = nport.withLock({ $0 }) else { return }
         let limit = port.exchangeTimeout
         let now = ContinuousClock.now
-        table.withLock { t in
+        let waiting = table.withLock { t -> [SCSITask] in
             let stale = t.exchanges.filter { $0.value.phase == .receivingData && now - $0.value.lastActivity > limit }
             for k in stale.keys { t.exchanges[k] = nil }
             t.reclaimed += stale.count
+            return stale.values.compactMap(\.task)
         }
+        for task in waiting { task.session?.dataTransferred(task, ok: false) }
     }
 }

@@ -11,7 +11,7 @@ import Locking
 /// FCP (XFER_RDY, FCP_DATA, FCP_RSP, task management, ABTS) into those sessions, and ends the
 /// sessions on LOGO, PRLO, link loss and offline. Exchanges waiting for data that stops
 /// arriving are reclaimed after 2 × R_A_TOV.
-public final class EmulatedTargetPort: PortProvider, Sendable {
+public final class EmulatedTargetPort: PortProvider, TaskPort, Sendable {
     public let portName: WWN
     public let nodeName: WWN
     public let fabricPath: String
@@ -126,7 +126,7 @@ public final class EmulatedTargetPort: PortProvider, Sendable {
     private func beginSession(_ remote: RemotePort) -> Bool {
         guard let handle = handle.withLock({ $0 }) else { return false }
         let session: Session
-        do { session = try handle.createSession(initiator: .wwn(remote.portName)) } catch {
+        do { session = try handle.createSession(initiator: .wwn(remote.portName), taskPort: self) } catch {
             logger.warning("no session for \(remote.portName.hex): \(error)")
             return false
         }
@@ -141,21 +141,22 @@ public final class EmulatedTargetPort: PortProvider, Sendable {
     }
 
     func endSession(_ id: FCID) async {
-        let ended = table.withLock { t -> SessionEntry? in
-            t.dropExchanges(from: id)
-            return t.sessions.removeValue(forKey: id)
+        let (ended, waiting) = table.withLock { t -> (SessionEntry?, [SCSITask]) in
+            let waiting = t.dropExchanges(from: id)
+            return (t.sessions.removeValue(forKey: id), waiting)
         }
+        for task in waiting { task.session?.dataTransferred(task, ok: false) }
         guard let ended, let handle = handle.withLock({ $0 }) else { return }
         await handle.removeSession(ended.session)
     }
 
     func endAllSessions() async {
-        let all = table.withLock { t -> [SessionEntry] in
+        let (all, waiting) = table.withLock { t -> ([SessionEntry], [SCSITask]) in
             let s = Array(t.sessions.values)
             t.sessions.removeAll()
-            t.exchanges.removeAll()
-            return s
+            return (s, t.dropAll())
         }
+        for task in waiting { task.session?.dataTransferred(task, ok: false) }
         guard let handle = handle.withLock({ $0 }) else { return }
         for s in all { await handle.removeSession(s.session) }
     }

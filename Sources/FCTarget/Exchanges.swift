@@ -19,6 +19,10 @@ struct Exchange {
     var dataOut: IOBuffer?
     /// Bytes the command moves: FCP_DL, or less when the CDB calls for less (`Session.prepare`).
     var dataLength: Int
+    /// The STMF task (submitted once the exchange exists).
+    var task: SCSITask?
+    /// The frame header of the FCP_CMND, which every answer is a reply to.
+    var header: FrameHeader
     /// Write data that has arrived (a duplicated FCP_DATA frame counts once).
     var received = ReceivedRanges()
     var lastActivity: ContinuousClock.Instant
@@ -44,7 +48,21 @@ struct ExchangeTable {
         return nextRX
     }
 
-    mutating func dropExchanges(from id: FCID) {
-        exchanges = exchanges.filter { $0.key.source != id }
+    /// Forgets the exchanges of an initiator; returns the tasks that were waiting for their data.
+    mutating func dropExchanges(from id: FCID) -> [SCSITask] {
+        var waiting: [SCSITask] = []
+        exchanges = exchanges.filter { k, x in
+            guard k.source == id else { return true }
+            if x.phase == .receivingData, let t = x.task { waiting.append(t) }
+            return false
+        }
+        return waiting
+    }
+
+    /// Forgets every exchange; returns the tasks that were waiting for their data.
+    mutating func dropAll() -> [SCSITask] {
+        let waiting = exchanges.values.compactMap { $0.phase == .receivingData ? $0.task : nil }
+        exchanges.removeAll()
+        return waiting
     }
 }

@@ -50,6 +50,8 @@ public final class SBDLogicalUnit: LogicalUnit {
     public let blockSize: Int
     let blockShift: UInt64
     let store: any BackingStore
+    /// The store when its data is in memory: reads and writes then finish on the caller's thread.
+    let memory: RAMBackingStore?
     let metadata: SBDMetadataArea
     let limits: BlockLimits
     /// Shared ranges for writes, exclusive for COMPARE AND WRITE.
@@ -89,6 +91,7 @@ public final class SBDLogicalUnit: LogicalUnit {
         self.blockSize = Int(properties.blockSize)
         self.blockShift = UInt64(properties.blockSize.trailingZeroBitCount)
         self.store = store
+        self.memory = store as? RAMBackingStore
         self.metadata = metadata
         self.limits = BlockLimits(blockSize: Int(properties.blockSize))
         var s = State(properties: properties, blockCount: blockCount, current: saved, saved: saved,
@@ -124,12 +127,63 @@ public final class SBDLogicalUnit: LogicalUnit {
         }
     }
 
-    public func execute(_ task: LUTask) async -> TaskResponse {
+    /// Starts a command on the caller's thread. What needs no I/O, and reads and writes whose
+    /// data is in memory (a RAM LU), finish here (`.done`); the rest goes on as the async command
+    /// code and completes the task when it ends.
+    public func start(_ task: LUTask) -> TaskStart {
         let snap = snapshot(task.cdb, nexus: task.nexus)
         do throws(SCSIError) {
-            return try await dispatch(task, snap)
+            if let r = try startInline(task, snap) { return .done(r) }
         } catch {
-            return TaskResponse(error: error, descriptorSense: snap.dSense)
+            return .done(TaskResponse(error: error, descriptorSense: snap.dSense))
+        }
+        Task {
+            let r: TaskResponse
+            do throws(SCSIError) { r = try await dispatch(task, snap) } catch {
+                r = TaskResponse(error: error, descriptorSense: snap.dSense)
+            }
+            task.complete(r)
+        }
+        return .pending
+    }
+
+    /// SBD's commands end promptly (a read, a write, a flush); an aborted one runs out and
+    /// STMF reports it aborted.
+    public func abort(_ task: LUTask) {}
+
+    /// The commands that finish without waiting: nil when `task` needs the async path.
+    @inline(__always)
+    func startInline(_ t: LUTask, _ s: Snapshot) throws(SCSIError) -> TaskResponse? {
+        let cdb = t.cdb
+        switch cdb.opcode {
+        case OperationCode.read10, OperationCode.read16, OperationCode.read6, OperationCode.read12:
+            guard let memory else { return nil }
+            try admit(cdb, s)
+            return try readNow(t, s, Transfer(cdb)!, memory)
+        case OperationCode.write10, OperationCode.write16, OperationCode.write6, OperationCode.write12:
+            guard let memory else { return nil }
+            try admit(cdb, s)
+            return try writeNow(t, s, Transfer(cdb)!, memory)
+        case OperationCode.testUnitReady:
+            try admit(cdb, s)
+            return .good
+        case OperationCode.inquiry:
+            try admit(cdb, s)
+            return try inquiry(t)
+        case OperationCode.requestSense:
+            try admit(cdb, s)
+            return requestSense(t, s)
+        case OperationCode.readCapacity10:
+            try admit(cdb, s)
+            return try readCapacity10(t, s)
+        case OperationCode.serviceActionIn16 where cdb.serviceAction == OperationCode.saReadCapacity16:
+            try admit(cdb, s)
+            return try readCapacity16(t, s)
+        case OperationCode.modeSense6, OperationCode.modeSense10:
+            try admit(cdb, s)
+            return try modeSense(t, s)
+        default:
+            return nil
         }
     }
 

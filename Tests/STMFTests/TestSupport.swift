@@ -12,10 +12,10 @@ final class ProbeLU: LogicalUnit, @unchecked Sendable {
     struct Flags { var descriptor = false; var tas = false }
     let flags = Locked(Flags())
 
-    struct Log { var executed: [(UInt8, UInt64)] = []; var events: [String] = []; var services: (any LUServices)? }
+    struct Log { var executed: [(UInt8, UInt64)] = []; var events: [String] = []; var aborted: [UInt64] = []; var services: (any LUServices)? }
     let log = Locked(Log())
-    /// opcode → waiters blocked on it
-    private let gates = Locked<[CheckedContinuation<Void, Never>]>([])
+    /// Tasks of the blocking opcode, held (pending) until released.
+    private let gates = Locked<[LUTask]>([])
     static let blockingOpcode: UInt8 = 0xC0   // vendor specific: held until released
 
     init(_ n: UInt64) {
@@ -26,16 +26,21 @@ final class ProbeLU: LogicalUnit, @unchecked Sendable {
     func attach(_ services: any LUServices) { log.withLock { $0.services = services } }
     var services: (any LUServices)? { log.withLock { $0.services } }
 
-    func execute(_ task: LUTask) async -> TaskResponse {
+    func start(_ task: LUTask) -> TaskStart {
         log.withLock { $0.executed.append((task.cdb.opcode, task.tag)) }
         if task.cdb.opcode == Self.blockingOpcode {
-            await withCheckedContinuation { c in gates.withLock { $0.append(c) } }
+            gates.withLock { $0.append(task) }
+            return .pending
         }
         if task.cdb.opcode == OperationCode.inquiry {
-            return task.respond(with: [0x00, 0x00, 0x06, 0x02, 0x00] + [UInt8](repeating: 0x41, count: 31), allocationLength: Int(task.cdb.u16(3)))
+            return .done(task.respond(with: [0x00, 0x00, 0x06, 0x02, 0x00] + [UInt8](repeating: 0x41, count: 31), allocationLength: Int(task.cdb.u16(3))))
         }
-        return .good
+        return .done(.good)
     }
+
+    /// Tags of the tasks STMF asked this LU to abort.
+    func abort(_ task: LUTask) { log.withLock { $0.aborted.append(task.tag) } }
+    var abortedTags: [UInt64] { log.withLock { $0.aborted } }
 
     func handle(_ event: LUEvent) {
         let s: String = switch event {
@@ -48,10 +53,10 @@ final class ProbeLU: LogicalUnit, @unchecked Sendable {
 
     var blockedCount: Int { gates.withLock { $0.count } }
 
-    /// Releases every blocked command.
+    /// Releases every blocked command (each completes GOOD).
     func releaseAll() {
-        let cs = gates.withLock { g in defer { g = [] }; return g }
-        for c in cs { c.resume() }
+        let ts = gates.withLock { g in defer { g = [] }; return g }
+        for t in ts { t.complete(.good) }
     }
 
     var events: [String] { log.withLock { $0.events } }

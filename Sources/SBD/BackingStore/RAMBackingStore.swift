@@ -94,13 +94,23 @@ public final class RAMBackingStore: BackingStore {
     }
 
     public func read(into buffer: IOBuffer, bufferOffset: Int, count: Int, offset: UInt64) async throws(SCSIError) {
+        readNow(into: buffer, bufferOffset: bufferOffset, count: count, offset: offset)
+    }
+
+    public func write(from buffer: IOBuffer, bufferOffset: Int, count: Int, offset: UInt64) async throws(SCSIError) {
+        try writeNow(from: buffer, bufferOffset: bufferOffset, count: count, offset: offset)
+    }
+
+    /// Copies [offset, offset+count) into the buffer on the caller's thread (never blocks).
+    func readNow(into buffer: IOBuffer, bufferOffset: Int, count: Int, offset: UInt64) {
         let base = buffer.bytes.baseAddress! + bufferOffset
         forEach(offset: offset, count: count) { ci, within, done, n in
             if let p = chunk(ci, allocate: false) { memcpy(base + done, p + within, n) } else { memset(base + done, 0, n) }
         }
     }
 
-    public func write(from buffer: IOBuffer, bufferOffset: Int, count: Int, offset: UInt64) async throws(SCSIError) {
+    /// Copies the buffer into [offset, offset+count) on the caller's thread (never blocks).
+    func writeNow(from buffer: IOBuffer, bufferOffset: Int, count: Int, offset: UInt64) throws(SCSIError) {
         let base = buffer.bytes.baseAddress! + bufferOffset
         var refused = false
         forEach(offset: offset, count: count) { ci, within, done, n in

@@ -55,6 +55,32 @@ extension SBDLogicalUnit {
         return TaskResponse(status: .good, dataLength: n, intendedLength: intended)
     }
 
+    /// READ from memory, on the caller's thread.
+    @inline(__always)
+    func readNow(_ t: LUTask, _ s: Snapshot, _ x: Transfer, _ memory: RAMBackingStore) throws(SCSIError) -> TaskResponse {
+        try checkTransfer(x, s, writing: false)
+        if x.blocks == 0 { return .good }
+        let intended = Int(x.blocks) << Int(blockShift)
+        guard let buf = t.dataIn else { return TaskResponse(status: .good, intendedLength: intended) }
+        let n = min(intended, t.dataInLimit, buf.capacity)
+        if n > 0 { memory.readNow(into: buf, bufferOffset: 0, count: n, offset: x.lba << blockShift) }
+        return TaskResponse(status: .good, dataLength: n, intendedLength: intended)
+    }
+
+    /// WRITE to memory, on the caller's thread; nil when the range is held by a COMPARE AND
+    /// WRITE or ORWRITE (the async path then waits for it).
+    @inline(__always)
+    func writeNow(_ t: LUTask, _ s: Snapshot, _ x: Transfer, _ memory: RAMBackingStore) throws(SCSIError) -> TaskResponse? {
+        try checkTransfer(x, s, writing: true)
+        if x.blocks == 0 { return .good }
+        let need = Int(x.blocks) << Int(blockShift)
+        guard let out = t.dataOut, out.count >= need else { throw .invalidFieldInCDB(byte: x.lengthByte, bit: nil) }
+        guard let token = writeRanges.tryAcquire(lba: x.lba, count: UInt64(x.blocks), exclusive: false) else { return nil }
+        defer { writeRanges.release(token) }
+        try memory.writeNow(from: out, bufferOffset: 0, count: need, offset: x.lba << blockShift)
+        return TaskResponse(status: .good, dataLength: need, intendedLength: need)
+    }
+
     func write(_ t: LUTask, _ s: Snapshot, _ x: Transfer) async throws(SCSIError) -> TaskResponse {
         try checkTransfer(x, s, writing: true)
         if x.blocks == 0 { return .good }

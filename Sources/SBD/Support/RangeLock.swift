@@ -40,6 +40,12 @@ final class RangeLock: Sendable {
         state = Locked(s)
     }
 
+    /// [lba, lba+count) when it is free now, else nil (nothing waits).
+    func tryAcquire(lba: UInt64, count: UInt64, exclusive: Bool) -> Int? {
+        let hi = lba &+ max(count, 1)
+        return state.withLock { $0.tryAcquire(lba, hi, exclusive) }
+    }
+
     /// Waits for [lba, lba+count) and returns a token for `release`.
     func acquire(lba: UInt64, count: UInt64, exclusive: Bool) async -> Int {
         let hi = lba &+ max(count, 1)

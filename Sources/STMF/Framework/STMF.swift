@@ -187,7 +187,7 @@ public final class STMF: Sendable, LUServices {
 
     // MARK: Sessions
 
-    func createSession(port: TargetPortHandle, initiator: PortIdentifier) throws(STMFError) -> Session {
+    func createSession(port: TargetPortHandle, initiator: PortIdentifier, taskPort: (any TaskPort)?) throws(STMFError) -> Session {
         try state.withLock { (s: inout State) throws(STMFError) -> Session in
             guard let p = s.ports[port.name] else { throw .targetPortNotFound(port.name) }
             guard p.state == .online || p.state == .onlining else { throw .targetPortNotOnline(port.name) }
@@ -198,7 +198,7 @@ public final class STMF: Sendable, LUServices {
             s.nextSessionID += 1
             let nexus = Nexus(sessionID: id, initiator: initiator, targetPort: port.name,
                               relativeTargetPortID: p.relativeID, targetPortGroupID: p.groupID)
-            let session = Session(nexus: nexus, stmf: self)
+            let session = Session(nexus: nexus, stmf: self, port: taskPort)
             s.ports[port.name]!.sessions[id] = session
             session.apply(map: Self.lunMap(&s, port: port.name, initiator: initiator), initial: true)
             return session
@@ -275,7 +275,7 @@ public final class STMF: Sendable, LUServices {
     public func abortTasks(lu: LUGUID, scope: UnitAttentionScope) {
         let tas = logicalUnit(lu)?.taskAbortedStatus ?? false
         for session in allSessions where scope.matches(session.nexus) {
-            _ = session.markAborted(where: { $0.lu == lu }, withStatus: tas, unitAttention: nil)
+            session.abort(session.markAborted(where: { $0.record?.guid == lu }, withStatus: tas, unitAttention: nil))
         }
     }
 
@@ -305,14 +305,15 @@ public final class STMF: Sendable, LUServices {
     func abortTasks(on lu: LUGUID, requester: Session?, reason: AbortReason) async {
         let sessions = allSessions
         let tas = logicalUnit(lu)?.taskAbortedStatus ?? false
-        var aborted: [(Session, [InFlightTask])] = []
+        var aborted: [(Session, [Session.Marked])] = []
         for session in sessions {
             let other = session !== requester && requester != nil
-            let ts = session.markAborted(where: { $0.lu == lu }, withStatus: other && tas,
+            let ts = session.markAborted(where: { $0.record?.guid == lu }, withStatus: other && tas,
                                          unitAttention: other && !tas && reason == .clearTaskSet
                                             ? .commandsClearedByAnotherInitiator : nil)
             if !ts.isEmpty { aborted.append((session, ts)) }
         }
+        for (session, ts) in aborted { session.abort(ts) }
         for (session, ts) in aborted { await session.waitFor(ts) }
     }
 }
@@ -329,9 +330,11 @@ public final class TargetPortHandle: Sendable {
     }
 
     /// A new I_T nexus (FC: after PRLI). Its LUN map is computed now, with POWER ON/RESET
-    /// unit attentions on every LUN.
-    public func createSession(initiator: PortIdentifier) throws(STMFError) -> Session {
-        try stmf.createSession(port: self, initiator: initiator)
+    /// unit attentions on every LUN. `taskPort` gets the data transfers and the status of the
+    /// tasks `Session.submit` answers `.pending` for (none is needed when only the async
+    /// `Session.execute` is used).
+    public func createSession(initiator: PortIdentifier, taskPort: (any TaskPort)? = nil) throws(STMFError) -> Session {
+        try stmf.createSession(port: self, initiator: initiator, taskPort: taskPort)
     }
 
     /// The nexus ended (LOGO, PRLO, link loss).

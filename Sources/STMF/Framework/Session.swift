@@ -5,48 +5,42 @@ import Glibc
 import Darwin
 #endif
 
-/// A task STMF is tracking for abort and task management. Its mutable fields are guarded by
-/// the owning session's lock.
-final class InFlightTask: @unchecked Sendable {
-    let tag: UInt64
-    let lun: UInt16
-    let lu: LUGUID
-    let ticket: UInt64
-    let taskSet: TaskSet
-    var aborted = false
-    var abortedWithStatus = false
-    var finished = false
-    var waiters: [CheckedContinuation<Void, Never>] = []
-
-    init(tag: UInt64, lun: UInt16, lu: LUGUID, ticket: UInt64, taskSet: TaskSet) {
-        self.tag = tag; self.lun = lun; self.lu = lu; self.ticket = ticket; self.taskSet = taskSet
-    }
-}
-
 /// An I_T nexus: one initiator port logged in to one local target port. The port provider
 /// posts commands and task management functions to it.
-public final class Session: Sendable, CustomStringConvertible {
+public final class Session: Sendable, CustomStringConvertible, TaskCompletionSink {
     public let nexus: Nexus
     /// When the nexus was created (seconds since the epoch).
     public let loginTime: Double
     let stmf: STMF
+    /// Where the status of tasks `submit` answered `.pending` for goes.
+    let port: (any TaskPort)?
 
     struct ITL {
         let record: LURecord
         var unitAttentions: UnitAttentionQueue
         let recorder: (any TaskRecorder)?
     }
+    /// Task management waiting for aborted tasks to end (a task is known by its object and use).
+    struct AbortWaiter {
+        var tasks: [(SCSITask, UInt64)]
+        var continuation: CheckedContinuation<Void, Never>
+    }
     struct State {
         var itls: [UInt16: ITL] = [:]
         var luns: [UInt16] = []
-        var inFlight: [UInt64: InFlightTask] = [:]
+        var inFlight: [UInt64: SCSITask] = [:]
+        var abortWaiters: [AbortWaiter] = []
         var closed = false
     }
-    private let state = Locked(State())
+    private let state: Locked<State>
 
-    init(nexus: Nexus, stmf: STMF) {
+    init(nexus: Nexus, stmf: STMF, port: (any TaskPort)?) {
         self.nexus = nexus
         self.stmf = stmf
+        self.port = port
+        var s = State()
+        s.inFlight.reserveCapacity(stmf.limits.tasksPerNexus)
+        state = Locked(s)
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         loginTime = Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
@@ -102,33 +96,64 @@ public final class Session: Sendable, CustomStringConvertible {
     // MARK: Commands
 
     private enum Route {
-        case run(LURecord, UInt16, InFlightTask, (any TaskRecorder)?)
+        case accepted
         case respond(TaskResponse)
         case respondData([UInt8], Int)
         case overlapped(UInt16, TaskResponse)
     }
 
-    /// Executes one command and returns its response. When the response is `aborted` the
-    /// port provider sends no status (or TASK ABORTED if `status == .taskAborted`).
-    public func execute(_ cmd: SCSICommand) async -> TaskResponse {
-        let route = self.route(cmd)
-        switch route {
+    /// Submits a task and starts it on the calling thread (the port provider's). `.done` when
+    /// it ended before this returns (STMF answered it, or the LU finished it at once: data in
+    /// memory); `.pending` when it goes on, and then `TaskPort.sendStatus` reports its end. A
+    /// task submitted with `dataOutOnRequest` has its data fetched through
+    /// `TaskPort.transferData` once STMF has accepted it. A response marked `aborted` gets no
+    /// status (or TASK ABORTED if `status == .taskAborted`).
+    public func submit(_ task: SCSITask) -> TaskStart {
+        task.session = self
+        task.phase.store(SCSITask.Phase.submitting, ordering: .relaxed)
+        switch route(task) {
         case let .respond(r):
-            return r
+            task.phase.store(SCSITask.Phase.idle, ordering: .relaxed)
+            return .done(r)
         case let .respondData(bytes, allocation):
-            return respond(cmd, bytes, allocation)
+            task.phase.store(SCSITask.Phase.idle, ordering: .relaxed)
+            return .done(respond(task, bytes, allocation))
         case let .overlapped(lun, response):
-            _ = markAborted(where: { $0.lun == lun }, withStatus: false, unitAttention: nil)
-            return response
-        case let .run(record, lun, task, recorder):
-            guard let recorder else { return await run(cmd, record: record, lun: lun, task: task) }
-            let start = Self.monotonicNanoseconds()
-            let r = await run(cmd, record: record, lun: lun, task: task)
-            if !r.aborted {
-                recorder.record(direction: cmd.direction, bytes: r.dataLength, status: r.status,
-                                nanoseconds: Self.monotonicNanoseconds() &- start)
+            task.phase.store(SCSITask.Phase.idle, ordering: .relaxed)
+            abort(markAborted(where: { $0.lun == lun }, withStatus: false, unitAttention: nil))
+            return .done(response)
+        case .accepted:
+            if task.dataOutOnRequest {
+                task.setStage(.transferring)
+                if let port { port.transferData(task) } else { dataTransferred(task, ok: false) }
+            } else {
+                admit(task)
             }
-            return r
+            let (pending, _) = task.phase.compareExchange(expected: SCSITask.Phase.submitting,
+                                                          desired: SCSITask.Phase.pending, ordering: .acquiringAndReleasing)
+            return pending ? .pending : .done(task.inlineResponse)
+        }
+    }
+
+    /// Executes one command and returns its response (tests and control paths: the command
+    /// path uses `submit`). When the response is `aborted` the port provider sends no status
+    /// (or TASK ABORTED if `status == .taskAborted`).
+    public func execute(_ cmd: SCSICommand) async -> TaskResponse {
+        let task = SCSITask(cmd)
+        return await withCheckedContinuation { (c: CheckedContinuation<TaskResponse, Never>) in
+            task.onComplete = { c.resume(returning: $0) }
+            if case let .done(r) = submit(task) { c.resume(returning: r) }
+        }
+    }
+
+    /// The data-out a task was submitted without has arrived (`ok`), or will not (the exchange
+    /// was aborted, the link lost): the task then ends as aborted. From any thread.
+    public func dataTransferred(_ task: SCSITask, ok: Bool) {
+        if ok {
+            admit(task)
+        } else {
+            state.withLock { _ in task.aborted = true }
+            finish(task, TaskResponse(status: .good, aborted: true))
         }
     }
 
@@ -194,17 +219,19 @@ public final class Session: Sendable, CustomStringConvertible {
         op != OperationCode.inquiry && op != OperationCode.requestSense
     }
 
-    private func route(_ cmd: SCSICommand) -> Route {
-        let op = cmd.cdb.opcode
+    /// The session's checks, and the task registered (for abort and task management) when it
+    /// goes to an LU: one lock section.
+    private func route(_ task: SCSITask) -> Route {
+        let op = task.cdb.opcode
         return state.withLock { s -> Route in
             let (itl, n): (ITL, UInt16)
-            switch frontEnd(lun: cmd.lun, cdb: cmd.cdb, attribute: cmd.attribute, s) {
+            switch frontEnd(lun: task.lunField, cdb: task.cdb, attribute: task.attribute, s) {
             case let .respond(r): return .respond(r)
             case let .respondData(d, a): return .respondData(d, a)
             case let .lu(i, lun): (itl, n) = (i, lun)
             }
             let descriptor = itl.record.lu.descriptorSense
-            if s.inFlight[cmd.tag] != nil {
+            if s.inFlight[task.tag] != nil {
                 // SAM-5 5.8.3: an overlapped command aborts the task set of this I_T_L nexus and
                 // is itself terminated with OVERLAPPED COMMANDS ATTEMPTED.
                 return .overlapped(n, TaskResponse(error: SCSIError(.abortedCommand, .overlappedCommandsAttempted), descriptorSense: descriptor))
@@ -215,10 +242,14 @@ public final class Session: Sendable, CustomStringConvertible {
             if let full = Self.full(s, lun: n, taskSet: itl.record.taskSet, limits: stmf.limits, occupy: true) {
                 return .respond(TaskResponse(status: full))
             }
-            let task = InFlightTask(tag: cmd.tag, lun: n, lu: itl.record.guid, ticket: itl.record.taskSet.ticket(),
-                                    taskSet: itl.record.taskSet)
-            s.inFlight[cmd.tag] = task
-            return .run(itl.record, n, task, itl.recorder)
+            task.record = itl.record
+            task.recorder = itl.recorder
+            task.lun = n
+            task.aborted = false
+            task.abortedWithStatus = false
+            if itl.recorder != nil { task.startNanoseconds = Self.monotonicNanoseconds() }
+            s.inFlight[task.tag] = task
+            return .accepted
         }
     }
 
@@ -274,83 +305,160 @@ public final class Session: Sendable, CustomStringConvertible {
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
-    private func respond(_ cmd: SCSICommand, _ bytes: [UInt8], _ allocation: Int) -> TaskResponse {
-        let limit = cmd.direction == .read || cmd.direction == .bidirectional
-            ? min(cmd.expectedTransferLength, cmd.dataIn?.capacity ?? 0) : 0
-        let task = LUTask(cdb: cmd.cdb, lun: 0, nexus: nexus, attribute: cmd.attribute, tag: cmd.tag,
-                          dataOut: nil, dataIn: cmd.dataIn, dataInLimit: limit,
-                          expectedTransferLength: cmd.expectedTransferLength, direction: cmd.direction)
-        return task.respond(with: bytes, allocationLength: allocation)
+    private func respond(_ task: SCSITask, _ bytes: [UInt8], _ allocation: Int) -> TaskResponse {
+        let t = LUTask(cdb: task.cdb, lun: 0, nexus: nexus, attribute: task.attribute, tag: task.tag,
+                       dataOut: nil, dataIn: task.dataIn, dataInLimit: task.dataInLimit,
+                       expectedTransferLength: task.expectedTransferLength, direction: task.direction)
+        return t.respond(with: bytes, allocationLength: allocation)
     }
 
-    private func run(_ cmd: SCSICommand, record: LURecord, lun: UInt16, task: InFlightTask) async -> TaskResponse {
-        let admitted = await record.taskSet.enter(cmd.attribute, ticket: task.ticket, isCancelled: { isAborted(task) })
-        var response: TaskResponse
-        if admitted && !isAborted(task) {
-            let limit = cmd.direction == .read || cmd.direction == .bidirectional
-                ? min(cmd.expectedTransferLength, cmd.dataIn?.capacity ?? 0) : 0
-            let luTask = LUTask(cdb: cmd.cdb, lun: lun, nexus: nexus, attribute: cmd.attribute, tag: cmd.tag,
-                                dataOut: cmd.dataOut, dataIn: cmd.dataIn, dataInLimit: limit,
-                                expectedTransferLength: cmd.expectedTransferLength, direction: cmd.direction)
-            response = await record.lu.execute(luTask)
-            record.taskSet.leave(cmd.attribute)
-        } else {
-            if admitted { record.taskSet.leave(cmd.attribute) }
-            response = TaskResponse(status: .good)
+    /// Admits a task whose data is in place to its LU's task set and starts it, unless it has to
+    /// wait behind an ORDERED task (the `leave` that lets it start starts it then).
+    private func admit(_ task: SCSITask) {
+        if task.record!.taskSet.enter(task) { run(task) }
+    }
+
+    private func luTask(_ task: SCSITask) -> LUTask {
+        LUTask(cdb: task.cdb, lun: task.lun, nexus: nexus, attribute: task.attribute, tag: task.tag,
+               dataOut: task.dataOut, dataIn: task.dataIn, dataInLimit: task.dataInLimit,
+               expectedTransferLength: task.expectedTransferLength, direction: task.direction,
+               task: task, sink: self)
+    }
+
+    /// Starts an admitted task in its LU on this thread.
+    private func run(_ task: SCSITask) {
+        task.setStage(.running)
+        switch task.record!.lu.start(luTask(task)) {
+        case let .done(r): finish(task, r)
+        case .pending: break
         }
-        let (aborted, withStatus, waiters) = finish(task)
-        for w in waiters { w.resume() }
+    }
+
+    /// An LU's completion of a task it answered `.pending` for.
+    public func taskCompleted(_ task: LUTask, _ response: TaskResponse) {
+        finish(task.task!, response)
+    }
+
+    /// The task is over: it leaves its task set (starting those it held back), is unregistered,
+    /// wakes task management waiting for it, and its response goes to the port (or back from
+    /// `submit`, when it ended before that returned).
+    private func finish(_ task: SCSITask, _ r: TaskResponse) {
+        let record = task.record!
+        let ready = record.taskSet.leave(task)
+        let (aborted, withStatus, resumed) = state.withLock { s -> (Bool, Bool, [CheckedContinuation<Void, Never>]) in
+            if s.inFlight[task.tag] === task { s.inFlight[task.tag] = nil }
+            record.taskSet.vacate()
+            var resumed: [CheckedContinuation<Void, Never>] = []
+            if !s.abortWaiters.isEmpty {
+                let use = task.control.withLock { $0.use }
+                var i = 0
+                while i < s.abortWaiters.count {
+                    s.abortWaiters[i].tasks.removeAll { $0.0 === task && $0.1 == use }
+                    if s.abortWaiters[i].tasks.isEmpty {
+                        resumed.append(s.abortWaiters.remove(at: i).continuation)
+                    } else {
+                        i += 1
+                    }
+                }
+            }
+            return (task.aborted, task.abortedWithStatus, resumed)
+        }
+        task.setStage(.finished)
+        var response = r
         if aborted {
-            return TaskResponse(status: withStatus ? .taskAborted : response.status, aborted: true)
+            response = TaskResponse(status: withStatus ? .taskAborted : r.status, aborted: true)
+        } else if let recorder = task.recorder {
+            recorder.record(direction: task.direction, bytes: r.dataLength, status: r.status,
+                            nanoseconds: Self.monotonicNanoseconds() &- task.startNanoseconds)
         }
-        return response
+        deliver(task, response)
+        for c in resumed { c.resume() }
+        for t in ready { t.session!.run(t) }
     }
 
-    private func isAborted(_ t: InFlightTask) -> Bool {
-        state.withLock { _ in t.aborted }
-    }
-
-    private func finish(_ t: InFlightTask) -> (Bool, Bool, [CheckedContinuation<Void, Never>]) {
-        state.withLock { s in
-            if s.inFlight[t.tag] === t { s.inFlight[t.tag] = nil }
-            t.taskSet.vacate()
-            t.finished = true
-            let w = t.waiters
-            t.waiters = []
-            return (t.aborted, t.abortedWithStatus, w)
+    /// Hands the response over: back to `submit` when the task ended while it was running,
+    /// else to the async wrapper or the port. The port may reuse the task at once.
+    private func deliver(_ task: SCSITask, _ r: TaskResponse) {
+        task.inlineResponse = r
+        let (inline, _) = task.phase.compareExchange(expected: SCSITask.Phase.submitting,
+                                                     desired: SCSITask.Phase.completedInline, ordering: .acquiringAndReleasing)
+        if inline { return }
+        if let c = task.onComplete {
+            task.onComplete = nil
+            c(r)
+        } else {
+            port?.sendStatus(task, r)
         }
     }
 
     // MARK: Task management
 
-    /// Marks matching tasks aborted (cancelling those still waiting in a task set) and
-    /// returns them; optionally establishes a unit attention on the LUs they ran on.
-    func markAborted(where match: (InFlightTask) -> Bool, withStatus: Bool,
-                     unitAttention: AdditionalSense?) -> [InFlightTask] {
-        let tasks: [InFlightTask] = state.withLock { s in
-            let ts = s.inFlight.values.filter { !$0.aborted && match($0) }
-            for t in ts {
+    /// An aborted task as it was when it was marked: the object and which use of it.
+    struct Marked {
+        let task: SCSITask
+        let use: UInt64
+    }
+
+    /// Marks matching tasks aborted and returns them; optionally establishes a unit attention
+    /// on the LUs they ran on. `abort` then reaches the providers holding them.
+    func markAborted(where match: (SCSITask) -> Bool, withStatus: Bool,
+                     unitAttention: AdditionalSense?) -> [Marked] {
+        state.withLock { s in
+            var marked: [Marked] = []
+            for t in s.inFlight.values where !t.aborted && match(t) {
                 t.aborted = true
                 t.abortedWithStatus = withStatus
                 if let ua = unitAttention { s.itls[t.lun]?.unitAttentions.establish(ua) }
+                marked.append(Marked(task: t, use: t.control.withLock { $0.use }))
             }
-            return ts
+            return marked
         }
-        for t in tasks { t.taskSet.cancel(ticket: t.ticket) }
-        return tasks
     }
 
-    func waitFor(_ tasks: [InFlightTask]) async {
-        for t in tasks {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let done: Bool = state.withLock { _ in
-                    if t.finished { return true }
-                    t.waiters.append(c)
-                    return false
+    /// Reaches each marked task where it is: a task still queued behind an ORDERED one is taken
+    /// out and ended; one whose data-out is being fetched is aborted in its port; one running
+    /// is aborted in its LU (which ends it as usual). A task that moved on or ended meanwhile
+    /// is left alone (it is aborted where it ends).
+    func abort(_ marked: [Marked]) {
+        for m in marked {
+            let t = m.task
+            guard let record = t.record else { continue }
+            let (removed, ready) = record.taskSet.cancel(t)
+            if removed {
+                finish(t, TaskResponse(status: .good, aborted: true))
+            } else {
+                t.control.withLock { c in
+                    guard c.use == m.use else { return }
+                    switch c.stage {
+                    case .transferring: port?.abort(t)
+                    case .running: record.lu.abort(luTask(t))
+                    case .idle, .finished: break
+                    }
                 }
-                if done { c.resume() }
             }
+            for r in ready { r.session!.run(r) }
         }
+    }
+
+    /// Waits until every marked task of this session has ended.
+    func waitFor(_ marked: [Marked]) async {
+        guard !marked.isEmpty else { return }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let done: Bool = state.withLock { s in
+                let live = marked.filter { m in s.inFlight[m.task.tag] === m.task && m.task.control.withLock { $0.use } == m.use }
+                if live.isEmpty { return true }
+                s.abortWaiters.append(AbortWaiter(tasks: live.map { ($0.task, $0.use) }, continuation: c))
+                return false
+            }
+            if done { c.resume() }
+        }
+    }
+
+    /// Aborts matching tasks and waits until they have left their providers.
+    func abortAndWait(where match: (SCSITask) -> Bool, withStatus: Bool = false, unitAttention: AdditionalSense? = nil) async {
+        let marked = markAborted(where: match, withStatus: withStatus, unitAttention: unitAttention)
+        abort(marked)
+        await waitFor(marked)
     }
 
     /// Closes the session: aborts and waits for every task; returns the LUs it reached.
@@ -359,8 +467,7 @@ public final class Session: Sendable, CustomStringConvertible {
             s.closed = true
             return s.itls.values.map(\.record)
         }
-        let tasks = markAborted(where: { _ in true }, withStatus: false, unitAttention: nil)
-        await waitFor(tasks)
+        await abortAndWait(where: { _ in true })
         var seen = Set<ObjectIdentifier>()
         return records.filter { seen.insert(ObjectIdentifier($0)).inserted }
     }
@@ -375,14 +482,12 @@ public final class Session: Sendable, CustomStringConvertible {
         switch function {
         case let .abortTask(tag, lunField):
             guard let rec = record(for: lunField) else { return .incorrectLogicalUnitNumber }
-            let ts = markAborted(where: { $0.tag == tag && $0.lu == rec.guid }, withStatus: false, unitAttention: nil)
-            await waitFor(ts)
+            await abortAndWait(where: { $0.tag == tag && $0.record === rec })
             return .functionComplete
 
         case let .abortTaskSet(lunField):
             guard let rec = record(for: lunField) else { return .incorrectLogicalUnitNumber }
-            let ts = markAborted(where: { $0.lu == rec.guid }, withStatus: false, unitAttention: nil)
-            await waitFor(ts)
+            await abortAndWait(where: { $0.record === rec })
             return .functionComplete
 
         case let .clearTaskSet(lunField):
@@ -396,8 +501,7 @@ public final class Session: Sendable, CustomStringConvertible {
             return .functionComplete
 
         case .itNexusReset:
-            let tasks = markAborted(where: { _ in true }, withStatus: false, unitAttention: nil)
-            await waitFor(tasks)
+            await abortAndWait(where: { _ in true })
             let records: [LURecord] = state.withLock { s in
                 for lun in s.itls.keys { s.itls[lun]!.unitAttentions.establish(.itNexusLossOccurred) }
                 return s.itls.values.map(\.record)
@@ -424,7 +528,7 @@ public final class Session: Sendable, CustomStringConvertible {
 
         case let .queryTask(tag, lunField):
             guard let rec = record(for: lunField) else { return .incorrectLogicalUnitNumber }
-            let exists = state.withLock { s in s.inFlight[tag].map { $0.lu == rec.guid && !$0.aborted } ?? false }
+            let exists = state.withLock { s in s.inFlight[tag].map { $0.record === rec && !$0.aborted } ?? false }
             return exists ? .functionSucceeded : .functionComplete
         }
     }

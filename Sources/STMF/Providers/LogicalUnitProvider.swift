@@ -9,9 +9,16 @@ public protocol LogicalUnit: AnyObject, Sendable {
     /// Called when STMF registers the LU; the LU keeps `services` to raise unit attentions.
     func attach(_ services: any LUServices)
 
-    /// Executes one command. Never called for REPORT LUNS (STMF answers those).
-    /// Must not block the calling thread on I/O.
-    func execute(_ task: LUTask) async -> TaskResponse
+    /// Starts one command (never REPORT LUNS: STMF answers those) on the calling thread, which
+    /// is the port provider's (an event loop, an I/O completion): it must not block. A command
+    /// whose data is at hand finishes here and returns `.done`; one that waits for I/O returns
+    /// `.pending` and reports its end once, from any thread, with `task.complete`.
+    func start(_ task: LUTask) -> TaskStart
+
+    /// STMF aborted a task this LU is executing (task management, the nexus went away): stop it
+    /// if that is possible (a pass-through device's abort), else let it run out. Either way it
+    /// is completed as usual; STMF turns its response into the aborted one. Never blocks.
+    func abort(_ task: LUTask)
 
     /// Checks a command before its data phase (no data has moved, no buffer exists): throws
     /// the error it would end with (unsupported opcode, reserved bits, LBA range, transfer
@@ -20,7 +27,8 @@ public protocol LogicalUnit: AnyObject, Sendable {
     /// Never blocks; `execute` checks again.
     func prepare(_ cdb: CDB, nexus: Nexus) throws(SCSIError) -> Int?
 
-    /// Framework events the LU must act on (reset, nexus loss...).
+    /// The LU's task-management entry: framework events it must act on (LOGICAL UNIT RESET,
+    /// I_T nexus loss, state changes). STMF has aborted and drained the tasks concerned first.
     func handle(_ event: LUEvent)
 
     /// D_SENSE of the control mode page: format of sense STMF generates for this LU (UAs).
@@ -33,6 +41,18 @@ public protocol LogicalUnit: AnyObject, Sendable {
 
 public extension LogicalUnit {
     func prepare(_ cdb: CDB, nexus: Nexus) throws(SCSIError) -> Int? { nil }
+    /// Runs `task` to its end (tests and control paths): starts it, and waits for the completion
+    /// if it is pending. `task`'s own sink, if it has one, is not used.
+    func execute(_ task: LUTask) async -> TaskResponse {
+        let box = AsyncCompletion()
+        return await withCheckedContinuation { (c: CheckedContinuation<TaskResponse, Never>) in
+            box.continuation = c
+            switch start(task.completing(into: box)) {
+            case let .done(r): box.resumeOnce(r)
+            case .pending: break
+            }
+        }
+    }
     var descriptorSense: Bool { false }
     var taskAbortedStatus: Bool { false }
     var peripheralDeviceType: UInt8 { 0 }

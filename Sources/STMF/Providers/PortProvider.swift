@@ -15,3 +15,24 @@ public enum ResourceState: String, Sendable, Codable, CaseIterable {
     case online = "Online"
     case offlining = "Offlining"
 }
+
+/// What STMF asks of a port provider for each task it submitted (COMSTAR's `lport_xfer_data`,
+/// `lport_send_status` and `lport_abort`; Linux's `write_pending`, `queue_status` and
+/// `aborted_task`). Every call may come from any thread: the port's own loop, an I/O completion,
+/// a task-management caller. None may block.
+public protocol TaskPort: AnyObject, Sendable {
+    /// Fetch the data-out of a task submitted with `dataOutOnRequest` into its `dataOut` buffer
+    /// (FC: XFER_RDY and FCP_DATA), then call `Session.dataTransferred(task, ok:)`; the call may
+    /// come before this returns when the data is already in place.
+    func transferData(_ task: SCSITask)
+
+    /// The end of a task `submit` answered `.pending` for, exactly once: send its status and its
+    /// data-in (`response.dataLength` bytes of `dataIn`). A response marked `aborted` gets no
+    /// status (or TASK ABORTED, `status == .taskAborted`); the port frees what it held.
+    func sendStatus(_ task: SCSITask, _ response: TaskResponse)
+
+    /// STMF aborted the task (task management, another nexus, the session ends): stop a data
+    /// transfer that is under way (its `dataTransferred(ok: false)` follows). Status is still
+    /// reported once through `sendStatus`, marked aborted.
+    func abort(_ task: SCSITask)
+}

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A command as a port provider posts it to a session (the transport's view of a task).
 public struct SCSICommand: Sendable {
     /// The 8-byte LUN field as the initiator sent it (SAM-5 4.6).
@@ -48,12 +50,40 @@ public struct LUTask: Sendable {
     public let expectedTransferLength: Int
     public let direction: DataDirection
 
+    /// Where `complete` reports to (STMF's session for the task), and the task it reports.
+    let sink: (any TaskCompletionSink)?
+    /// STMF's task behind this one (nil when the LU is driven directly, as in its own tests).
+    public let task: SCSITask?
+
     public init(cdb: CDB, lun: UInt16, nexus: Nexus, attribute: TaskAttribute, tag: UInt64,
                 dataOut: IOBuffer?, dataIn: IOBuffer?, dataInLimit: Int,
                 expectedTransferLength: Int, direction: DataDirection) {
+        self.init(cdb: cdb, lun: lun, nexus: nexus, attribute: attribute, tag: tag, dataOut: dataOut, dataIn: dataIn,
+                  dataInLimit: dataInLimit, expectedTransferLength: expectedTransferLength, direction: direction,
+                  task: nil, sink: nil)
+    }
+
+    init(cdb: CDB, lun: UInt16, nexus: Nexus, attribute: TaskAttribute, tag: UInt64,
+         dataOut: IOBuffer?, dataIn: IOBuffer?, dataInLimit: Int,
+         expectedTransferLength: Int, direction: DataDirection, task: SCSITask?, sink: (any TaskCompletionSink)?) {
         self.cdb = cdb; self.lun = lun; self.nexus = nexus; self.attribute = attribute; self.tag = tag
         self.dataOut = dataOut; self.dataIn = dataIn; self.dataInLimit = dataInLimit
         self.expectedTransferLength = expectedTransferLength; self.direction = direction
+        self.task = task; self.sink = sink
+    }
+
+    /// The same task reporting its completion to `sink`.
+    func completing(into sink: any TaskCompletionSink) -> LUTask {
+        LUTask(cdb: cdb, lun: lun, nexus: nexus, attribute: attribute, tag: tag, dataOut: dataOut, dataIn: dataIn,
+               dataInLimit: dataInLimit, expectedTransferLength: expectedTransferLength, direction: direction,
+               task: task, sink: sink)
+    }
+
+    /// Reports the end of a task the LU's `start` answered `.pending` for: exactly once, from
+    /// any thread, after the LU is done with the task's buffers.
+    public func complete(_ response: TaskResponse) {
+        guard let sink else { preconditionFailure("LUTask.complete on a task with nowhere to report to") }
+        sink.taskCompleted(self, response)
     }
 
     /// Number of data-out bytes the initiator supplied.
@@ -73,4 +103,22 @@ public struct LUTask: Sendable {
     public func respond(with bytes: [UInt8], allocationLength: Int) -> TaskResponse {
         bytes.withUnsafeBytes { respond(with: $0, allocationLength: allocationLength) }
     }
+}
+
+/// Where an LU's completion of a pending task goes (STMF's session; the async wrapper's box).
+public protocol TaskCompletionSink: AnyObject, Sendable {
+    func taskCompleted(_ task: LUTask, _ response: TaskResponse)
+}
+
+/// The sink `LogicalUnit.execute` waits on.
+final class AsyncCompletion: TaskCompletionSink, @unchecked Sendable {
+    var continuation: CheckedContinuation<TaskResponse, Never>?
+    private let done = Atomic<Bool>(false)
+
+    func resumeOnce(_ r: TaskResponse) {
+        guard !done.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        continuation?.resume(returning: r)
+    }
+
+    func taskCompleted(_ task: LUTask, _ response: TaskResponse) { resumeOnce(response) }
 }
