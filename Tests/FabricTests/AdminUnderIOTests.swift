@@ -1,5 +1,7 @@
 import Foundation
 import ProcessTestSupport
+import STMFAPI
+import STMFClient
 import Testing
 
 /// Every administrative action taken while fio writes and verifies through `fcinit exec` on
@@ -81,6 +83,30 @@ struct AdminUnderIOTests {
         return result
     }
 
+    /// Bytes written to the target's LUs so far (stmfd's `stmf_written_bytes_total`).
+    func writtenBytes(_ san: SAN) -> Double {
+        let client = APIClient(stateDirectory: StateDirectory(path: san.stateDir))
+        guard let raw = try? client.callRaw("GET", "/metrics") else { return 0 }
+        return String(decoding: raw, as: UTF8.self).split(separator: "\n")
+            .filter { $0.hasPrefix("stmf_written_bytes_total") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+            .reduce(0, +)
+    }
+
+    /// Waits until fio's writes reach the LU (at least 64 KiB beyond `baseline`), so the action
+    /// lands in the middle of its I/O however long fcinit and fio take to start on a loaded
+    /// machine; records an issue when fio ended first or never wrote.
+    func waitForWrites(_ san: SAN, beyond baseline: Double, _ fio: Shared<ProcessResult?>, _ name: String,
+                       sourceLocation: SourceLocation) {
+        let deadline = Date().addingTimeInterval(60)
+        while fio.current == nil && Date() < deadline {
+            if writtenBytes(san) >= baseline + 65536 { return }
+            usleep(20_000)
+        }
+        Issue.record("\(name): fio \(fio.current == nil ? "wrote nothing within 60 s" : "ended before the action"): \(fio.current.map { String(($0.out + $0.err).suffix(400)) } ?? "")",
+                     sourceLocation: sourceLocation)
+    }
+
     /// fio's result once it ended (nil after 120 s: a hang the timeout did not catch).
     func waitForFio(_ result: Shared<ProcessResult?>) -> ProcessResult? {
         let deadline = Date().addingTimeInterval(120)
@@ -101,9 +127,9 @@ struct AdminUnderIOTests {
         try Data(keep).write(to: URL(fileURLWithPath: keepFile))
         try san.ok("fcinit", ["write", "--target", "wwn." + SAN.target, "--lun", "0", "--lba", "24576", "--input", keepFile],
                    wwpn: SAN.host, sourceLocation: sourceLocation)
+        let baseline = writtenBytes(san)
         let fioResult = startFio(san)
-        usleep(700_000)
-        #expect(fioResult.current == nil, "\(name): fio ended before the action", sourceLocation: sourceLocation)
+        waitForWrites(san, beyond: baseline, fioResult, name, sourceLocation: sourceLocation)
         try act(san)
         guard let r = waitForFio(fioResult) else { Issue.record("\(name): fio never ended", sourceLocation: sourceLocation); return }
         let o = Self.outcome(r)
@@ -212,9 +238,9 @@ struct AdminUnderIOTests {
         let san = try SAN()
         try san.provision()
         #expect(try waitOnline(san))
+        let baseline = writtenBytes(san)
         let fioResult = startFio(san)
-        usleep(700_000)
-        #expect(fioResult.current == nil, "fio ended before delete-lu")
+        waitForWrites(san, beyond: baseline, fioResult, "delete-lu", sourceLocation: #_sourceLocation)
         try admin(san, ["delete-lu", san.guid])
         try admin(san, ["delete-lu", san.guid], ok: false, refusal: "not found")
         guard let r = waitForFio(fioResult) else { Issue.record("fio never ended"); return }
