@@ -1,6 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// Release builds of the modules on the command path skip Swift's run-time exclusivity checks
+/// (each access to a class's stored property was a thread-local set insert: ~10% of a command's
+/// CPU time); debug builds and the tests keep them.
+let commandPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "swift-stmf",
     platforms: [.macOS(.v15)],
@@ -28,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        // Counts heap allocations for `stmf-bench io` (the command path must not allocate).
+        .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.0"),
     ],
     targets: [
         // C shims for Linux interfaces Swift's Glibc module does not expose cleanly
@@ -36,38 +43,46 @@ let package = Package(
 
         // The lock every module guards shared state with: Synchronization.Mutex, or a pthread
         // mutex ThreadSanitizer can see when built with -DSTMF_TSAN (scripts/tsan.sh).
-        .target(name: "Locking", path: "Sources/Locking"),
+        .target(name: "Locking", path: "Sources/Locking", swiftSettings: commandPath),
+
+        // io_uring (Debian liburing-dev): a small C face of liburing for the event loops' file I/O.
+        .target(name: "CURing", path: "CModules/CURing", linkerSettings: [.linkedLibrary("uring")]),
+
+        // Every thread, event loop, timer and file-I/O engine of the product, with an injectable
+        // clock. STMF, SBD, FCPort and the providers spawn nothing of their own.
+        .target(name: "Runtime", dependencies: ["CSystemShims", "CURing", "Locking"], path: "Sources/Runtime",
+                swiftSettings: commandPath),
 
         // Dependency-free checksums (SHA-256) for exports and metadata.
         .target(name: "Checksum", path: "Sources/Checksum"),
 
         // The transport-agnostic framework: identifiers, views, sessions, tasks, UAs, TMFs.
-        .target(name: "STMF", dependencies: ["Locking"], path: "Sources/STMF"),
+        .target(name: "STMF", dependencies: ["Locking"], path: "Sources/STMF", swiftSettings: commandPath),
 
         // The disk logical-unit provider (COMSTAR's stmf_sbd).
-        .target(name: "SBD", dependencies: ["STMF", "Locking", "CSystemShims"], path: "Sources/SBD"),
+        .target(name: "SBD", dependencies: ["STMF", "Locking", "CSystemShims", "Runtime"], path: "Sources/SBD", swiftSettings: commandPath),
 
         // Fibre Channel protocol: FC-2 frames, ELS, BLS, CT/name server, FCP codecs and
         // login/exchange state machines. Pure: no sockets, no threads.
-        .target(name: "FCPort", dependencies: ["STMF", "CCRC32"], path: "Sources/FCPort"),
+        .target(name: "FCPort", dependencies: ["STMF", "CCRC32"], path: "Sources/FCPort", swiftSettings: commandPath),
         // The frame CRC-32, folded with carry-less multiplication where the CPU allows.
         .target(name: "CCRC32", path: "CModules/CCRC32", cSettings: [.unsafeFlags(["-O2"])]),
 
         // The emulated link: FC frames over a Unix stream socket (ports <-> fcfabric).
-        .target(name: "FCLink", dependencies: ["FCPort", "Locking"], path: "Sources/FCLink"),
+        .target(name: "FCLink", dependencies: ["FCPort", "Locking", "Runtime"], path: "Sources/FCLink", swiftSettings: commandPath),
 
         // The emulated switch: F_Port login, name server, fabric controller, zoning, faults, pcap.
         .target(name: "FCFabric", dependencies: [
             "FCPort", "FCLink", "STMF", "Locking", .product(name: "Logging", package: "swift-log"),
-        ], path: "Sources/FCFabric"),
+        ], path: "Sources/FCFabric", swiftSettings: commandPath),
 
         // The FC port provider for STMF on the emulated fabric (COMSTAR's fct + qlt roles).
         .target(name: "FCTarget", dependencies: [
             "FCPort", "FCLink", "STMF", "Locking", .product(name: "Logging", package: "swift-log"),
-        ], path: "Sources/FCTarget"),
+        ], path: "Sources/FCTarget", swiftSettings: commandPath),
 
         // The emulated initiator HBA: fabric login, discovery, FCP exchanges, benchmarks.
-        .target(name: "FCInitiator", dependencies: ["FCPort", "FCLink", "STMF", "Locking"], path: "Sources/FCInitiator"),
+        .target(name: "FCInitiator", dependencies: ["FCPort", "FCLink", "STMF", "Locking"], path: "Sources/FCInitiator", swiftSettings: commandPath),
 
         // LD_PRELOAD library: a fake /dev/sg path whose SG_IO goes to an SGBridge socket.
         .target(name: "CSGShim", path: "CModules/CSGShim", linkerSettings: [.linkedLibrary("dl")]),
@@ -122,7 +137,8 @@ let package = Package(
         ], path: "Sources/fcinit"),
         // Benchmarks that print figures (never timed assertions in tests).
         .executableTarget(name: "stmf-bench", dependencies: [
-            "STMF", "SBD", "STMFAPI", "STMFClient",
+            "STMF", "SBD", "STMFAPI", "STMFClient", "Locking",
+            .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/stmf-bench"),
 

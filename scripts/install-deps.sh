@@ -9,7 +9,8 @@ packages=(
   fio            # fio --ioengine=sg through fcinit exec (tests, benchmarks)
   libiscsi-bin   # iscsi-test-cu: libiscsi's SCSI conformance suite, run over SG_IO through fcinit exec
   libudev-dev    # libudev: HBA discovery and hot-plug (Sources/Udev through CModules/CUdev)
-  pkg-config     # finds libudev for the build
+  pkg-config     # finds libudev and liburing for the build
+  liburing-dev   # io_uring: file and block LU I/O completed on the event loops (Sources/Runtime through CModules/CURing)
   umockdev       # umockdev-run / umockdev-wrapper: fake FC HBAs in sysfs for the discovery tests
   gir1.2-umockdev-1.0  # the umockdev testbed from Python: hot-plug events in the discovery tests
   python3-gi     # GObject introspection for Python (the hot-plug harness)

@@ -49,3 +49,33 @@ off_t stmf_seek_hole(int fd, off_t offset) {
     off_t r = lseek(fd, offset, SEEK_HOLE);
     return r < 0 ? -errno : r;
 }
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+int stmf_epoll_create(void) { int fd = epoll_create1(EPOLL_CLOEXEC); return fd < 0 ? -errno : fd; }
+
+int stmf_eventfd(void) { int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); return fd < 0 ? -errno : fd; }
+
+int stmf_epoll_set(int epfd, int fd, uint32_t events, uint64_t cookie, int modify)
+{
+    struct epoll_event ev;
+    ev.events = events;
+    ev.data.u64 = cookie;
+    return epoll_ctl(epfd, modify ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : -errno;
+}
+
+int stmf_epoll_remove(int epfd, int fd)
+{
+    return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL) == 0 ? 0 : -errno;
+}
+
+int stmf_epoll_wait(int epfd, uint64_t *cookies, uint32_t *events, int max, int timeout_ms)
+{
+    struct epoll_event evs[64];
+    if (max > 64) max = 64;
+    int n = epoll_wait(epfd, evs, max, timeout_ms);
+    if (n < 0) return -errno;
+    for (int i = 0; i < n; i++) { cookies[i] = evs[i].data.u64; events[i] = evs[i].events; }
+    return n;
+}

@@ -3,9 +3,18 @@ import Glibc
 #endif
 import Foundation
 import FCPort
+import Runtime
 
 /// One end of an emulated FC link: a Unix stream socket carrying `FrameStream` records.
 ///
+/// A link runs on an event loop (`loop`, the ports' links: N_Ports of targets and initiators)
+/// or on threads of its own (the switch's links, whose senders may be held for the edge hold
+/// time). On a loop, records arrive on the loop's thread, and everything sent while the loop
+/// runs (the answers of one read, from any number of exchanges) is gathered and written once
+/// at the end of the loop's turn; sends from other threads join the same queue, so order is
+/// kept, and the loop flushes them.
+///
+/// In thread mode:
 /// Sending never blocks the caller: records are written straight away when the socket has
 /// room, and otherwise queued for the link's writer thread, so a port that is busy receiving
 /// can always send (no cycle of full sockets can deadlock the fabric). A reader thread parses
@@ -39,9 +48,21 @@ public final class FrameLink: @unchecked Sendable {
     private var writerStarted = false
     private var starved = false
 
-    public init(fd: Int32, limit: SendLimit? = nil) {
+    /// The loop the link runs on (nil: its own reader and writer threads).
+    public let loop: EventLoop?
+    // Loop mode: what was sent and not yet written (guarded by `cond`), and what a write left.
+    private var pending: [UInt8] = []
+    private var flushScheduled = false
+    private var unsent: [UInt8] = []
+    private var unsentOffset = 0
+    private var registration: EventLoop.Registration?
+    private var hook: UInt64?
+    private var onCloseHandler: (@Sendable (Error?) -> Void)?
+
+    public init(fd: Int32, limit: SendLimit? = nil, loop: EventLoop? = nil) {
         self.fd = fd
         self.limit = limit
+        self.loop = loop
     }
 
     /// Bytes waiting to be written to the socket.
@@ -51,9 +72,10 @@ public final class FrameLink: @unchecked Sendable {
         return outbox.count + inFlight
     }
 
-    /// Connects to a fabric (or any frame-stream listener) at `path`.
-    public static func connect(path: String) throws(SocketError) -> FrameLink {
-        FrameLink(fd: try UnixSocket.connect(path))
+    /// Connects to a fabric (or any frame-stream listener) at `path`; the link runs on the next
+    /// loop of `group` (the shared one by default).
+    public static func connect(path: String, group: EventLoopGroup = .shared) throws(SocketError) -> FrameLink {
+        FrameLink(fd: try UnixSocket.connect(path), loop: group.next())
     }
 
     /// Sends already-encoded records (`FCFrame.encode(into:record: true)`, `FrameStream.append`).
@@ -62,6 +84,7 @@ public final class FrameLink: @unchecked Sendable {
     @discardableResult
     public func send(records bytes: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count > 0 else { return true }
+        if let loop { return queue(bytes, loop) }
         cond.lock()
         defer { cond.unlock() }
         if closed { return true }
@@ -121,6 +144,110 @@ public final class FrameLink: @unchecked Sendable {
         send(records: out)
     }
 
+    // MARK: Loop mode
+
+    /// Adds records to what the loop writes at the end of its turn (at once from another thread).
+    private func queue(_ bytes: UnsafeRawBufferPointer, _ loop: EventLoop) -> Bool {
+        let onLoop = loop.inEventLoop
+        cond.lock()
+        if closed { cond.unlock(); return true }
+        pending.append(contentsOf: bytes)
+        let schedule = !onLoop && !flushScheduled
+        if schedule { flushScheduled = true }
+        cond.unlock()
+        if schedule { loop.execute { [self] in flush() } }
+        return true
+    }
+
+    /// Writes what was queued (loop thread): as much as the socket takes now; the rest waits
+    /// for room (EPOLLOUT).
+    private func flush() {
+        if unsentOffset < unsent.count { return }   // still waiting for room: order is kept
+        cond.lock()
+        flushScheduled = false
+        if pending.isEmpty || closed { cond.unlock(); return }
+        swap(&pending, &unsent)
+        unsentOffset = 0
+        cond.unlock()
+        writeUnsent()
+    }
+
+    private func writeUnsent() {
+        while unsentOffset < unsent.count {
+            let n = unsent.withUnsafeBytes { b in
+                Glibc.send(fd, b.baseAddress! + unsentOffset, b.count - unsentOffset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            }
+            if n > 0 { unsentOffset += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                if let registration { loop!.setWritable(registration, true) }
+                return
+            }
+            close()   // peer gone: the read side reports it
+            return
+        }
+        unsent.removeAll(keepingCapacity: true)
+        unsentOffset = 0
+        if let registration { loop!.setWritable(registration, false) }
+        cond.lock()
+        let more = !pending.isEmpty
+        cond.broadcast()
+        cond.unlock()
+        if more { flush() }
+    }
+
+    private func startOnLoop(_ loop: EventLoop, onRecord: @escaping @Sendable (FrameStreamRecord, UnsafeRawBufferPointer) -> Void,
+                             onBatchEnd: (@Sendable () -> Void)?, onClose: @escaping @Sendable (Error?) -> Void) {
+        onCloseHandler = onClose
+        loop.execute { [self] in
+            let capacity = 1 << 20
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+            var filled = 0
+            var ended = false
+            func end(_ failure: Error?) {
+                guard !ended else { return }
+                ended = true
+                if let registration { loop.remove(registration) }
+                if let hook { loop.removeBatchEndHook(hook) }
+                registration = nil
+                buffer.deallocate()
+                close()
+                let h = cond.withLock { () -> (@Sendable (Error?) -> Void)? in defer { onCloseHandler = nil }; return onCloseHandler }
+                h?(failure)
+            }
+            registration = loop.register(fd: fd) { [self] events in
+                if events & IOEvent.writable != 0 { writeUnsent() }
+                guard events & (IOEvent.readable | IOEvent.hangup) != 0 else { return }
+                // Up to four reads per wake-up, so one busy link does not starve the loop's others.
+                for _ in 0..<4 {
+                    let n = recv(fd, buffer.baseAddress! + filled, capacity - filled, Int32(MSG_DONTWAIT))
+                    if n < 0 && errno == EINTR { continue }
+                    if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
+                    if n <= 0 { end(nil); return }
+                    filled += n
+                    do {
+                        let used = try FrameStream.parse(UnsafeRawBufferPointer(rebasing: buffer[0..<filled]), onRecord)
+                        onBatchEnd?()
+                        if used > 0 && used < filled {
+                            buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + used, byteCount: filled - used)
+                        }
+                        filled -= used
+                    } catch {
+                        onBatchEnd?()
+                        end(error)
+                        return
+                    }
+                    if n < capacity - (filled + n) { return }   // a short read: the socket is drained
+                }
+            }
+            hook = loop.addBatchEndHook { [self] in flush() }
+            closeOnLoop = { end(nil) }
+        }
+    }
+
+    /// Ends a loop-mode link from the loop (set once it runs).
+    private var closeOnLoop: (() -> Void)?
+
     private func startWriterIfNeeded() {
         guard !writerStarted else { return }
         writerStarted = true
@@ -152,6 +279,14 @@ public final class FrameLink: @unchecked Sendable {
 
     /// Waits until everything queued has been handed to the kernel (or the link closed).
     public func drain() {
+        if let loop {
+            if loop.inEventLoop { flush(); return }
+            loop.execute { [self] in flush() }
+            cond.lock()
+            while (!pending.isEmpty || flushScheduled) && !closed { cond.wait(until: Date(timeIntervalSinceNow: 0.05)) }
+            cond.unlock()
+            return
+        }
         cond.lock()
         while (!outbox.isEmpty || writerBusy) && !closed { cond.wait() }
         cond.unlock()
@@ -164,6 +299,10 @@ public final class FrameLink: @unchecked Sendable {
     public func start(onRecord: @escaping @Sendable (FrameStreamRecord, UnsafeRawBufferPointer) -> Void,
                       onBatchEnd: (@Sendable () -> Void)? = nil,
                       onClose: @escaping @Sendable (Error?) -> Void) {
+        if let loop {
+            startOnLoop(loop, onRecord: onRecord, onBatchEnd: onBatchEnd, onClose: onClose)
+            return
+        }
         let t = Thread { [self] in
             let capacity = 1 << 20
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
@@ -199,10 +338,13 @@ public final class FrameLink: @unchecked Sendable {
     /// Closes the link: queued bytes are dropped, the reader sees EOF.
     public func close() {
         cond.lock()
+        let was = closed
         closed = true
         cond.broadcast()
         cond.unlock()
         shutdown(fd, Int32(SHUT_RDWR))
+        // On a loop, the read side sees the shutdown as end of stream and reports the close.
+        if !was, let loop { loop.execute { [self] in closeOnLoop?() } }
     }
 
     deinit { Glibc.close(fd) }

@@ -4,6 +4,7 @@ import Glibc
 import CSystemShims
 import STMF
 import Locking
+import Runtime
 
 /// Mode parameters the initiator can change (caching page WCE, control page D_SENSE).
 struct ModeParameters: Sendable, Equatable {
@@ -52,6 +53,11 @@ public final class SBDLogicalUnit: LogicalUnit {
     let store: any BackingStore
     /// The store when its data is in memory: reads and writes then finish on the caller's thread.
     let memory: RAMBackingStore?
+    /// The store when it is a file or block device: reads and writes on an event loop go through
+    /// its io_uring ring.
+    let file: FileBackingStore?
+    /// Reusable file transfers (one per command in flight on the command path).
+    let transfers = Locked<[FileTransfer]>([])
     let metadata: SBDMetadataArea
     let limits: BlockLimits
     /// Shared ranges for writes, exclusive for COMPARE AND WRITE.
@@ -92,6 +98,7 @@ public final class SBDLogicalUnit: LogicalUnit {
         self.blockShift = UInt64(properties.blockSize.trailingZeroBitCount)
         self.store = store
         self.memory = store as? RAMBackingStore
+        self.file = store as? FileBackingStore
         self.metadata = metadata
         self.limits = BlockLimits(blockSize: Int(properties.blockSize))
         var s = State(properties: properties, blockCount: blockCount, current: saved, saved: saved,
@@ -133,7 +140,7 @@ public final class SBDLogicalUnit: LogicalUnit {
     public func start(_ task: LUTask) -> TaskStart {
         let snap = snapshot(task.cdb, nexus: task.nexus)
         do throws(SCSIError) {
-            if let r = try startInline(task, snap) { return .done(r) }
+            if let started = try startNow(task, snap) { return started }
         } catch {
             return .done(TaskResponse(error: error, descriptorSense: snap.dSense))
         }
@@ -151,37 +158,47 @@ public final class SBDLogicalUnit: LogicalUnit {
     /// STMF reports it aborted.
     public func abort(_ task: LUTask) {}
 
-    /// The commands that finish without waiting: nil when `task` needs the async path.
+    /// The commands started without the async path: in memory or needing no I/O (`.done`), or
+    /// a file read or write queued on the calling event loop's io_uring ring (`.pending`). nil
+    /// when `task` needs the async path.
     @inline(__always)
-    func startInline(_ t: LUTask, _ s: Snapshot) throws(SCSIError) -> TaskResponse? {
+    func startNow(_ t: LUTask, _ s: Snapshot) throws(SCSIError) -> TaskStart? {
         let cdb = t.cdb
         switch cdb.opcode {
         case OperationCode.read10, OperationCode.read16, OperationCode.read6, OperationCode.read12:
-            guard let memory else { return nil }
+            if let memory {
+                try admit(cdb, s)
+                return .done(try readNow(t, s, Transfer(cdb)!, memory))
+            }
+            guard let file, let loop = EventLoop.current else { return nil }
             try admit(cdb, s)
-            return try readNow(t, s, Transfer(cdb)!, memory)
+            return try startRead(t, s, Transfer(cdb)!, file, loop)
         case OperationCode.write10, OperationCode.write16, OperationCode.write6, OperationCode.write12:
-            guard let memory else { return nil }
+            if let memory {
+                try admit(cdb, s)
+                return try writeNow(t, s, Transfer(cdb)!, memory).map { .done($0) }
+            }
+            guard let file, let loop = EventLoop.current else { return nil }
             try admit(cdb, s)
-            return try writeNow(t, s, Transfer(cdb)!, memory)
+            return try startWrite(t, s, Transfer(cdb)!, file, loop)
         case OperationCode.testUnitReady:
             try admit(cdb, s)
-            return .good
+            return .done(.good)
         case OperationCode.inquiry:
             try admit(cdb, s)
-            return try inquiry(t)
+            return .done(try inquiry(t))
         case OperationCode.requestSense:
             try admit(cdb, s)
-            return requestSense(t, s)
+            return .done(requestSense(t, s))
         case OperationCode.readCapacity10:
             try admit(cdb, s)
-            return try readCapacity10(t, s)
+            return .done(try readCapacity10(t, s))
         case OperationCode.serviceActionIn16 where cdb.serviceAction == OperationCode.saReadCapacity16:
             try admit(cdb, s)
-            return try readCapacity16(t, s)
+            return .done(try readCapacity16(t, s))
         case OperationCode.modeSense6, OperationCode.modeSense10:
             try admit(cdb, s)
-            return try modeSense(t, s)
+            return .done(try modeSense(t, s))
         default:
             return nil
         }

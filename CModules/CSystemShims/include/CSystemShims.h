@@ -35,4 +35,27 @@ off_t stmf_seek_data(int fd, off_t offset);
 /// counts as one), or -errno.
 off_t stmf_seek_hole(int fd, off_t offset);
 
+/// epoll_create1(EPOLL_CLOEXEC), or -errno.
+int stmf_epoll_create(void);
+
+/// eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), or -errno.
+int stmf_eventfd(void);
+
+/// The epoll event bits the event loops use (sys/epoll.h is not in Swift's Glibc module).
+#define STMF_EPOLLIN 0x001u
+#define STMF_EPOLLERR 0x008u
+#define STMF_EPOLLHUP 0x010u
+#define STMF_EPOLLOUT 0x004u
+#define STMF_EPOLLRDHUP 0x2000u
+
+/// epoll_ctl(EPOLL_CTL_ADD / MOD) with `events` and a 64-bit cookie (the struct is packed on
+/// x86_64, which Swift does not import well). Returns 0 or -errno.
+int stmf_epoll_set(int epfd, int fd, uint32_t events, uint64_t cookie, int modify);
+
+/// epoll_ctl(EPOLL_CTL_DEL). Returns 0 or -errno.
+int stmf_epoll_remove(int epfd, int fd);
+
+/// epoll_wait into parallel arrays of cookies and event masks. Returns the count or -errno.
+int stmf_epoll_wait(int epfd, uint64_t *cookies, uint32_t *events, int max, int timeout_ms);
+
 #endif

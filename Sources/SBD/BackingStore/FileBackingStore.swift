@@ -2,11 +2,13 @@
 import Glibc
 #endif
 import CSystemShims
+import Runtime
 import STMF
 import Synchronization
 
-/// A regular file or a block device. I/O runs on `IOThreadPool` with pread/pwrite straight
-/// between the task's `IOBuffer` and the descriptor (no intermediate copy).
+/// A regular file or a block device. On the command path reads and writes go through the event
+/// loop's io_uring ring straight between the task's `IOBuffer` and the descriptor (see
+/// `FileTransfer`); the async methods here serve control paths, on the runtime's blocking pool.
 public final class FileBackingStore: BackingStore {
     public let kind: BackingKind
     public let path: String
@@ -27,27 +29,30 @@ public final class FileBackingStore: BackingStore {
 
     public func read(into buffer: IOBuffer, bufferOffset: Int, count: Int, offset: UInt64) async throws(SCSIError) {
         precondition(bufferOffset + count <= buffer.capacity)
-        let rc = await IOThreadPool.shared.perform(.read, fd: fd, buffer: buffer.bytes.baseAddress! + bufferOffset,
-                                                   count: count, offset: Int64(dataOffset + offset))
+        let fd = fd, at = Int64(dataOffset + offset), p = UncheckedPointer(buffer.bytes.baseAddress! + bufferOffset)
+        let rc = await Blocking.run { withExtendedLifetime(buffer) { BlockingCalls.read(fd, p.raw, count, at) } }
         if rc != 0 { throw .unrecoveredReadError }
     }
 
     public func write(from buffer: IOBuffer, bufferOffset: Int, count: Int, offset: UInt64) async throws(SCSIError) {
         precondition(bufferOffset + count <= buffer.capacity)
-        let rc = await IOThreadPool.shared.perform(.write, fd: fd, buffer: buffer.bytes.baseAddress! + bufferOffset,
-                                                   count: count, offset: Int64(dataOffset + offset))
+        let fd = fd, at = Int64(dataOffset + offset), p = UncheckedPointer(buffer.bytes.baseAddress! + bufferOffset)
+        let rc = await Blocking.run { withExtendedLifetime(buffer) { BlockingCalls.writeAll(fd, p.raw, count, at) } }
         if rc != 0 { throw .writeError }
     }
 
     public func flush() async throws(SCSIError) {
-        let rc = await IOThreadPool.shared.perform(.datasync, fd: fd, buffer: nil, count: 0, offset: 0)
+        let fd = fd
+        let rc = await Blocking.run { BlockingCalls.datasync(fd) }
         if rc != 0 { throw .writeError }
     }
 
     public func unmap(offset: UInt64, length: UInt64) async throws(SCSIError) {
         guard length > 0 else { return }
-        let op: IOThreadPool.Op = kind == .file ? .punchHole : .discard
-        let rc = await IOThreadPool.shared.perform(op, fd: fd, buffer: nil, count: Int(length), offset: Int64(dataOffset + offset))
+        let fd = fd, file = kind == .file, at = dataOffset + offset
+        let rc = await Blocking.run {
+            file ? -stmf_punch_hole(fd, off_t(at), off_t(length)) : -stmf_blockdev_discard(fd, at, length)
+        }
         if rc == EOPNOTSUPP || rc == ENOTTY {
             try await writeZeroes(offset: offset, length: length)
         } else if rc != 0 {
@@ -57,8 +62,10 @@ public final class FileBackingStore: BackingStore {
 
     public func writeZeroes(offset: UInt64, length: UInt64) async throws(SCSIError) {
         guard length > 0 else { return }
-        let op: IOThreadPool.Op = kind == .file ? .zeroRange : .zeroOut
-        let rc = await IOThreadPool.shared.perform(op, fd: fd, buffer: nil, count: Int(length), offset: Int64(dataOffset + offset))
+        let fd = fd, file = kind == .file, at = dataOffset + offset
+        let rc = await Blocking.run {
+            file ? BlockingCalls.zeroRange(fd, Int64(at), Int(length)) : -stmf_blockdev_zeroout(fd, at, length)
+        }
         if rc != 0 { throw .writeError }
     }
 
@@ -118,4 +125,10 @@ public final class FileBackingStore: BackingStore {
     }
 
     deinit { close() }
+}
+
+/// A buffer address handed to a pool thread (the buffer is kept alive by the caller).
+struct UncheckedPointer: @unchecked Sendable {
+    let raw: UnsafeMutableRawPointer
+    init(_ p: UnsafeMutableRawPointer) { raw = p }
 }

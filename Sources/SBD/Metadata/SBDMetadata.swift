@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import CSystemShims
+import Runtime
 import STMF
 import Locking
 
@@ -138,7 +139,7 @@ final class SBDMetadataArea: Sendable {
         }
         var area = [UInt8](repeating: 0, count: SBDMetadataLayout.areaSize)
         let rc = area.withUnsafeMutableBytes { p in
-            IOThreadPool.run(.init(op: .read, fd: fd, buffer: p.baseAddress!, count: p.count, offset: 0, cont: nil))
+            BlockingCalls.read(fd, p.baseAddress!, p.count, 0)
         }
         if rc != 0 { throw .io(operation: "pread", path: path, errno: rc) }
         return area
@@ -164,7 +165,7 @@ final class SBDMetadataArea: Sendable {
     func writeSync(_ record: SBDMetadataRecord) throws(SBDError) {
         let (bytes, slot, gen) = try nextSlot(record)
         if case let .descriptor(fd, path, _) = location {
-            var e = bytes.withUnsafeBytes { IOThreadPool.writeAll(fd, $0.baseAddress!, $0.count, Int64(slot * SBDMetadataLayout.slotSize)) }
+            var e = bytes.withUnsafeBytes { BlockingCalls.writeAll(fd, $0.baseAddress!, $0.count, Int64(slot * SBDMetadataLayout.slotSize)) }
             if e == 0 { e = -stmf_datasync(fd) }
             if e != 0 { throw .io(operation: "write metadata", path: path, errno: e) }
         }
@@ -175,11 +176,10 @@ final class SBDMetadataArea: Sendable {
     func write(_ record: SBDMetadataRecord) async throws(SBDError) {
         let (bytes, slot, gen) = try nextSlot(record)
         if case let .descriptor(fd, path, _) = location {
-            let buf = IOBuffer(copying: bytes)
-            var e = await IOThreadPool.shared.perform(.write, fd: fd, buffer: buf.bytes.baseAddress!, count: bytes.count,
-                                                      offset: Int64(slot * SBDMetadataLayout.slotSize))
-            if e == 0 { e = await IOThreadPool.shared.perform(.datasync, fd: fd, buffer: nil, count: 0, offset: 0) }
-            withExtendedLifetime(buf) {}
+            let e = await Blocking.run {
+                let e = bytes.withUnsafeBytes { BlockingCalls.writeAll(fd, $0.baseAddress!, $0.count, Int64(slot * SBDMetadataLayout.slotSize)) }
+                return e == 0 ? BlockingCalls.datasync(fd) : e
+            }
             if e != 0 { throw .io(operation: "write metadata", path: path, errno: e) }
         }
         commit(slot: slot, gen: gen, bytes: bytes)
@@ -190,7 +190,7 @@ final class SBDMetadataArea: Sendable {
         if case let .descriptor(fd, _, _) = location {
             let zero = [UInt8](repeating: 0, count: 8)
             for slot in 0..<2 {
-                _ = zero.withUnsafeBytes { IOThreadPool.writeAll(fd, $0.baseAddress!, 8, Int64(slot * SBDMetadataLayout.slotSize)) }
+                _ = zero.withUnsafeBytes { BlockingCalls.writeAll(fd, $0.baseAddress!, 8, Int64(slot * SBDMetadataLayout.slotSize)) }
             }
             _ = stmf_datasync(fd)
         }

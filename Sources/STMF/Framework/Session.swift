@@ -15,10 +15,16 @@ public final class Session: Sendable, CustomStringConvertible, TaskCompletionSin
     /// Where the status of tasks `submit` answered `.pending` for goes.
     let port: (any TaskPort)?
 
-    struct ITL {
+    /// One I_T_L nexus: the LU behind a LUN of this session, its pending unit attentions and its
+    /// statistics recorder. A class, so the command path takes one reference to it; its queue
+    /// is guarded by the session lock.
+    final class ITL: @unchecked Sendable {
         let record: LURecord
         var unitAttentions: UnitAttentionQueue
         let recorder: (any TaskRecorder)?
+        init(record: LURecord, unitAttentions: UnitAttentionQueue, recorder: (any TaskRecorder)?) {
+            self.record = record; self.unitAttentions = unitAttentions; self.recorder = recorder
+        }
     }
     /// Task management waiting for aborted tasks to end (a task is known by its object and use).
     struct AbortWaiter {
@@ -88,7 +94,7 @@ public final class Session: Sendable, CustomStringConvertible, TaskCompletionSin
     func establishUnitAttention(_ sense: AdditionalSense, lu: LUGUID) {
         state.withLock { s in
             for (lun, itl) in s.itls where itl.record.guid == lu {
-                s.itls[lun]!.unitAttentions.establish(sense)
+                itl.unitAttentions.establish(sense)
             }
         }
     }
