@@ -147,8 +147,9 @@ let package = Package(
             "FCPort", "FCLink", "STMF", "SBD", "SGBridge", "STMFAPI", "Checksum",
         ], path: "Sources/FuzzTargets"),
 
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Locking"], path: "Tests/RuntimeTests"),
         .testTarget(name: "STMFTests", dependencies: ["STMF", "Locking", "Checksum"], path: "Tests/STMFTests"),
-        .testTarget(name: "SBDTests", dependencies: ["SBD", "STMF", "Locking"], path: "Tests/SBDTests"),
+        .testTarget(name: "SBDTests", dependencies: ["SBD", "STMF", "Locking", "Runtime"], path: "Tests/SBDTests"),
         // Running the built executables from tests (shared by the process-level suites).
         .target(name: "ProcessTestSupport", path: "Tests/ProcessTestSupport"),
         .testTarget(name: "ServiceTests", dependencies: ["STMFService", "STMFClient", "STMFAPI", "STMF", "Checksum", "ProcessTestSupport"],
