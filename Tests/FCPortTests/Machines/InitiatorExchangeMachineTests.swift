@@ -189,6 +189,27 @@ struct InitiatorExchangeMachineTests {
         #expect(h.completed[4] == .failure(.linkDown) && h.takeSent().isEmpty)
     }
 
+    @Test func linkBounceMidWriteSequence() throws {
+        var h = H()
+        h.write(6, Self.pattern(8192), maximumPayload: 2048)
+        h.transferReady(oxid: 6, offset: 0, length: 4096)
+        #expect(h.takeSent().count == 3)         // FCP_CMND and the first burst
+        h.handle(.linkLost)
+        #expect(h.completed[6] == .failure(.linkDown))
+        // What the target still had on its way is for an exchange that no longer exists.
+        h.transferReady(oxid: 6, offset: 4096, length: 4096)
+        h.response(oxid: 6)
+        h.fromTarget(.abts, oxid: 6, [], type: .bls)
+        #expect(h.takeSent().map(\.header.routing) == [.baAcc])
+        #expect(h.machine.count == 0 && h.released.isEmpty)
+        // The N_Port freed every OX_ID with the link: the same one starts a new exchange.
+        h.completed = [:]
+        h.write(6, Self.pattern(512))
+        h.transferReady(oxid: 6, offset: 0, length: 512)
+        h.response(oxid: 6)
+        #expect(h.completed[6] == .success(.init(response: FCPResponse(), data: [])))
+    }
+
     @Test func logoutFailsOnlyThatTargetsCommands() throws {
         var h = H()
         let other = FCID(0x010500)
