@@ -30,7 +30,6 @@ public final class FCInitiator: Sendable {
         var rscnPages: [RSCNPage] = []
         var targets: [WWN: TargetLogin] = [:]
         var epoch = 0
-        var watchdog: Task<Void, Never>?
     }
 
     public let nport: NPort
@@ -48,9 +47,10 @@ public final class FCInitiator: Sendable {
         let table = ExchangeTable()
         let notes = LockedBox(Notes())
         var handlers = NPort.Handlers()
+        handlers.online = { _ in table.online() }
         handlers.frame = { h, p in table.receive(h, p) }
         handlers.linkLost = { table.linkLost() }
-        handlers.logout = { remote in table.fail(.notLoggedIn(remote.id)) { $0.target == remote.id } }
+        handlers.logout = { remote in table.remoteLoggedOut(remote.id) }
         handlers.stateChange = { pages in
             notes.withLock { n in
                 n.rscnGeneration += 1
@@ -86,18 +86,7 @@ public final class FCInitiator: Sendable {
     }
 
     /// Connects to the fabric and logs in (again after every link loss) until `stop()`.
-    public func start() {
-        nport.start()
-        state.withLock { n in
-            guard n.watchdog == nil else { return }
-            n.watchdog = Task.detached { [table] in
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(50))
-                    table.tick()
-                }
-            }
-        }
-    }
+    public func start() { nport.start() }
 
     /// Waits until the port is logged in to the fabric; returns its N_Port ID.
     @discardableResult
@@ -107,13 +96,12 @@ public final class FCInitiator: Sendable {
 
     /// Logs out of the targets and the fabric; commands in flight fail with `.linkDown`.
     public func stop() async {
-        let (watchdog, targets) = state.withLock { n -> (Task<Void, Never>?, [FCID]) in
-            defer { n.watchdog = nil; n.targets.removeAll() }
-            return (n.watchdog, n.targets.values.map(\.id))
+        let targets = state.withLock { n -> [FCID] in
+            defer { n.targets.removeAll() }
+            return n.targets.values.map(\.id)
         }
         for id in targets where nport.remotePort(id) != nil { await nport.logout(from: id) }
         await nport.stop()
-        watchdog?.cancel()
     }
 
     // MARK: - Logins
@@ -229,23 +217,11 @@ public final class FCInitiator: Sendable {
         guard let remote = nport.remotePort(target), remote.fcp != nil else { throw .notLoggedIn(target) }
         let generation = table.generation
         guard let oxid = nport.allocateExchangeID() else { throw .noExchangeIDs }
-        let timeout = request.timeout ?? nport.exchangeTimeout
-        let header = FrameHeader(routing: .fcpCommand, destination: target, source: me, type: .fcp,
-                                 control: .request, originatorExchangeID: oxid)
-        var frame: [UInt8] = []
-        let payload = command.encoded()
-        frame.reserveCapacity(payload.count + FCFrame.overhead + FrameStream.prefixLength + 4)
-        payload.withUnsafeBytes { p in
-            FCFrame.encode(start: .initiate3, header: header, payload: p, end: .terminate, into: &frame, record: true)
-        }
-        let result = await withCheckedContinuation { (c: CheckedContinuation<Result<SCSIResult, InitiatorError>, Never>) in
-            let ex = Exchange(oxid: oxid, source: me, target: target, request: request,
-                              maxPayload: remote.receiveDataFieldSize, deadline: .now + timeout, continuation: c)
-            if table.insert(ex, generation: generation) {
-                nport.send(records: frame)
-            } else {
-                c.resume(returning: .failure(.linkDown))
-            }
+        let exchange = InitiatorExchangeMachine.Command(
+            oxid: oxid, source: me, target: target, command: command, dataOut: request.dataOut,
+            maximumPayload: remote.receiveDataFieldSize, timeout: request.timeout ?? nport.exchangeTimeout, tag: request.tag)
+        let result = await withCheckedContinuation { (c: CheckedContinuation<Outcome, Never>) in
+            table.start(exchange, generation: generation, continuation: c)
         }
         return try result.get()
     }
@@ -341,13 +317,13 @@ public final class FCInitiator: Sendable {
     /// `.aborted`. Returns whether such a command was in flight.
     @discardableResult
     public func abort(tag: UInt64) -> Bool {
-        table.abort(reason: .aborted) { $0.tag == tag } > 0
+        table.abort(.tag(tag)) > 0
     }
 
     /// Aborts every in-flight command to `target` (all targets when nil); returns how many.
     @discardableResult
     public func abortAll(target: FCID? = nil) -> Int {
-        table.abort(reason: .aborted) { target == nil || $0.target == target }
+        table.abort(.target(target))
     }
 
     /// The N_Port ID this initiator last logged in to for `wwpn`.

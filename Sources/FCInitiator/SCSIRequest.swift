@@ -140,6 +140,16 @@ public enum InitiatorError: Error, Sendable, Equatable, CustomStringConvertible 
         }
     }
 
+    init(_ f: InitiatorExchangeMachine.Failure) {
+        switch f {
+        case .timeout: self = .timeout
+        case .aborted: self = .aborted
+        case .linkDown: self = .linkDown
+        case .notLoggedIn(let id): self = .notLoggedIn(id)
+        case .transport(let m): self = .transport(m)
+        }
+    }
+
     init(_ e: NPortError) {
         switch e {
         case .notOnline: self = .notOnline
