@@ -74,8 +74,8 @@ public final class FrameLink: @unchecked Sendable {
 
     /// Connects to a fabric (or any frame-stream listener) at `path`; the link runs on the next
     /// loop of `group` (the shared one by default).
-    public static func connect(path: String, group: EventLoopGroup = .shared) throws(SocketError) -> FrameLink {
-        FrameLink(fd: try UnixSocket.connect(path), loop: group.next())
+    public static func connect(path: String, loop: EventLoop? = nil) throws(SocketError) -> FrameLink {
+        FrameLink(fd: try UnixSocket.connect(path), loop: loop ?? EventLoopGroup.shared.next())
     }
 
     /// Sends already-encoded records (`FCFrame.encode(into:record: true)`, `FrameStream.append`).

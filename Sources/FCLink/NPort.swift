@@ -1,7 +1,8 @@
 import FCPort
 import Foundation
-import STMF
 import Locking
+import Runtime
+import STMF
 
 /// An N_Port on the emulated fabric: the shell that runs `NPortMachine` (link state, fabric
 /// login and name-server registration, ELS/CT client exchanges with timeouts, the N_Port side
@@ -21,9 +22,13 @@ public final class NPort: Sendable {
         public var fabricPath: String
         /// Reconnect to the fabric socket when it goes away (a restarted switch).
         public var reconnect: Bool
+        /// The event loop the port's link (every connection of it) and timers run on; nil: one
+        /// of the shared group's, chosen once.
+        public var loop: EventLoop?
 
         public init(portName: WWN, nodeName: WWN, features: FC4Features, symbolicName: String,
-                    receiveDataFieldSize: Int = 2048, fabricPath: String, reconnect: Bool = true) {
+                    receiveDataFieldSize: Int = 2048, fabricPath: String, reconnect: Bool = true, loop: EventLoop? = nil) {
+            self.loop = loop
             self.portName = portName
             self.nodeName = nodeName
             self.features = features
@@ -69,11 +74,15 @@ public final class NPort: Sendable {
     public let configuration: Configuration
     let handlers: Handlers
     let shell: Locked<Shell>
-    let timers = MachineTimers()
+    /// The loop the link and the machine's timers run on.
+    public let loop: EventLoop
+    let timers: MachineTimers
 
     public init(configuration: Configuration, handlers: Handlers) {
         self.configuration = configuration
         self.handlers = handlers
+        loop = configuration.loop ?? EventLoopGroup.shared.next()
+        timers = MachineTimers(loop: loop)
         let c = configuration
         shell = Locked(Shell(machine: NPortMachine(configuration: .init(
             portName: c.portName, nodeName: c.nodeName, features: c.features, symbolicName: c.symbolicName,
@@ -225,7 +234,7 @@ public final class NPort: Sendable {
     private func connect() {
         let link: FrameLink
         do {
-            link = try FrameLink.connect(path: configuration.fabricPath)
+            link = try FrameLink.connect(path: configuration.fabricPath, loop: loop)
         } catch {
             handle(.connectionFailed)
             return

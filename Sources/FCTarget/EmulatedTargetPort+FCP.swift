@@ -1,266 +1,235 @@
 import FCLink
 import FCPort
+import Runtime
 import STMF
 
+/// The port's FCP side: a shell over `TargetExchangeMachine` that runs on the port's event loop.
+/// Frames arrive on it; STMF's calls (`transferData`, `sendStatus`, `abort`) and task-management
+/// results that come from other threads are handed over to it; the actions are carried out
+/// there, and the frames of one turn leave in one write (the link gathers them). Tasks and
+/// data buffers are pooled, so a command whose data is in memory costs no thread hop.
 extension EmulatedTargetPort {
-    /// The STMF task tag of an FC exchange: unique per I_T nexus while the exchange lives.
-    static func tag(_ key: ExchangeKey) -> UInt64 { UInt64(key.source.rawValue) << 16 | UInt64(key.oxID) }
+    /// Runs `body` on the port's loop (now, when already there).
+    func onLoop(_ body: @escaping @Sendable () -> Void) {
+        if loop.inEventLoop { body() } else { loop.execute(body) }
+    }
+
+    /// Feeds one event to the machine and carries out its actions (loop thread).
+    func handle(_ event: TargetExchangeMachine.Event) {
+        let c = core
+        c.machine.handle(event, at: c.now(loop), into: &c.actions)
+        perform()
+    }
 
     func frame(_ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
         guard let me = localID, h.destination == me else { return }
-        switch (h.routing, h.type) {
-        case (.fcpCommand, .fcp): command(h, payload)
-        case (.fcpData, .fcp): data(h, payload)
-        case (.abts, .bls): abort(h)
-        default: return     // class 3: unexpected frames are discarded
-        }
+        handle(.frame(h, payload))
     }
 
-    // MARK: FCP_CMND
-
-    private func command(_ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
-        let key = ExchangeKey(source: h.source, oxID: h.originatorExchangeID)
-        guard let entry = table.withLock({ $0.sessions[h.source] }) else {
-            // FCP-4: a command without an image pair is discarded and the initiator logged out.
-            if let port = nport.withLock({ $0 }), let me = port.portID {
-                Task { _ = try? await port.request(.logo(LOGO(portID: me.rawValue, portName: portName)), to: h.source) }
-            }
-            return
-        }
-        let cmd: FCPCommand
-        do throws(FCPDecodeError) { cmd = try FCPCommand.decode(payload) } catch {
-            respond(h, rxID: 0xFFFF, FCPResponse(responseCode: error.responseCode))
-            return
-        }
-        if let tmf = cmd.taskManagementFunction {
-            Task {
-                let r = await entry.session.taskManagement(tmf)
-                respond(h, rxID: 0xFFFF, FCPResponse(taskManagement: r))
-            }
-            return
-        }
-        let dl = Int(cmd.dataLength)
-        // Before any data moves or any buffer exists: STMF's and the LU's checks. A command that
-        // is going to fail ends here with its status, sense and residual (no XFER_RDY), and
-        // the buffer is sized by what the CDB calls for, never by FCP_DL alone.
-        let cdb = CDB(cmd.cdb)
-        let preparation = entry.session.prepare(lun: cmd.lun, cdb: cdb, attribute: cmd.taskAttribute.taskAttribute)
-        let size = preparation.allocation(expected: dl)
-        let task = SCSITask()
-        task.lunField = cmd.lun
-        task.cdb = cdb
-        task.attribute = cmd.taskAttribute.taskAttribute
-        task.tag = Self.tag(key)
-        task.context = task.tag
-        task.direction = cmd.direction.dataDirection
-        task.expectedTransferLength = dl
-        task.crn = cmd.commandReferenceNumber
-        if cmd.direction == .write && size > 0 {
-            task.dataOut = IOBuffer(capacity: size)
-            task.dataOutOnRequest = true
-        } else if cmd.direction == .read && size > 0 {
-            task.dataIn = IOBuffer(capacity: size)
-        }
-        enum Admission { case proceed, overlapped, duplicate, refused(TaskResponse) }
-        let admission = table.withLock { t -> Admission in
-            if let live = t.exchanges[key] {
-                // The same FCP_CMND again on a live exchange is the frame delivered twice, not a
-                // new command (an initiator reuses an OX_ID only after the exchange ended).
-                if live.command == cmd { t.duplicateFrames += 1; return .duplicate }
-                return .overlapped
-            }
-            if case let .respond(r) = preparation { return .refused(r) }
-            t.exchanges[key] = Exchange(rxID: t.allocateRX(), phase: .executing, command: cmd,
-                                        session: entry.session, remote: entry.remote,
-                                        dataOut: task.dataOut, dataLength: size, task: task, header: h,
-                                        lastActivity: .now)
-            return .proceed
-        }
-        switch admission {
-        case .duplicate:
-            return
-        case .overlapped:
-            // SAM-5: a new command with the tag of a live task is an overlapped command.
-            let err = SCSIError(.abortedCommand, .overlappedCommandsAttempted)
-            respond(h, rxID: 0xFFFF, FCPResponse(TaskResponse(error: err, descriptorSense: false), expectedLength: dl))
-            return
-        case let .refused(r):
-            respond(h, rxID: 0xFFFF, FCPResponse(r, expectedLength: dl))
-            return
-        case .proceed:
-            break
-        }
-        if case let .done(r) = entry.session.submit(task) { sendStatus(task, r) }
-    }
-
-    // MARK: FCP_DATA (write data)
-
-    private func data(_ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
-        let key = ExchangeKey(source: h.source, oxID: h.originatorExchangeID)
-        enum Outcome { case more, complete, badOffset(SCSITask?), unknown }
-        let outcome = table.withLock { t -> Outcome in
-            guard var x = t.exchanges[key], x.phase == .receivingData, let buf = x.dataOut else { return .unknown }
-            let offset = Int(h.parameter)
-            guard h.control.contains(.relativeOffset), offset + payload.count <= buf.capacity else {
-                t.exchanges[key] = nil
-                return .badOffset(x.task)
-            }
-            if payload.count > 0 {
-                (buf.bytes.baseAddress! + offset).copyMemory(from: payload.baseAddress!, byteCount: payload.count)
-            }
-            x.received.insert(offset, length: payload.count)
-            x.lastActivity = .now
-            if x.received.covers(buf.capacity) {
-                buf.count = buf.capacity
-                x.phase = .executing
-                t.exchanges[key] = x
-                return .complete
-            }
-            t.exchanges[key] = x
-            return .more
-        }
-        switch outcome {
-        case .more, .unknown: return
-        case .complete:
-            if let task = table.withLock({ $0.exchanges[key]?.task }) { task.session?.dataTransferred(task, ok: true) }
-        case let .badOffset(task):
-            if let task { task.session?.dataTransferred(task, ok: false) }
-            if table.withLock({ $0.sessions[h.source] != nil }) {
-                respond(h, rxID: h.responderExchangeID, FCPResponse(responseCode: FCPResponseCode(rawValue: 3)))
-            }
-        }
-    }
-
-    // MARK: TaskPort
-
-    /// XFER_RDY for the whole data-out; `data` collects the frames and hands the task back.
-    public func transferData(_ task: SCSITask) {
-        let key = Self.key(task.context)
-        let x: Exchange? = table.withLock { t in
-            guard var x = t.exchanges[key], x.task === task else { return nil }
-            x.phase = .receivingData
-            x.lastActivity = .now
-            t.exchanges[key] = x
-            return x
-        }
-        guard let x else {
-            task.session?.dataTransferred(task, ok: false)   // the exchange is gone (ABTS, logout)
-            return
-        }
-        var xh = x.header.reply(routing: .transferReady, type: .fcp,
-                                control: [.exchangeResponder, .endSequence, .sequenceInitiative], responderExchangeID: x.rxID)
-        xh.sequenceID = 1
-        var out = [UInt8]()
-        FCFrame(header: xh, payload: TransferReady(relativeOffset: 0, burstLength: UInt32(x.dataLength)).encoded()).encode(into: &out, record: true)
-        send(records: out)
-    }
-
-    /// A task being sent its data-out was aborted: the exchange is forgotten and the task handed
-    /// back as failed (later, off the caller's thread: STMF calls this under its task lock).
-    public func abort(_ task: SCSITask) {
-        let key = Self.key(task.context)
-        let dropped = table.withLock { t -> Bool in
-            guard let x = t.exchanges[key], x.task === task, x.phase == .receivingData else { return false }
-            t.exchanges[key] = nil
-            return true
-        }
-        if dropped, let session = task.session {
-            Task { session.dataTransferred(task, ok: false) }
-        }
-    }
-
-    /// The task's data-in and FCP_RSP (nothing for an exchange aborted or dropped meanwhile,
-    /// or a task STMF ended as aborted).
-    public func sendStatus(_ task: SCSITask, _ response: TaskResponse) {
-        let key = Self.key(task.context)
-        let x: Exchange? = table.withLock { t in
-            guard let cur = t.exchanges[key], cur.task === task else { return nil }
-            t.exchanges[key] = nil
-            return cur
-        }
-        guard let x, !response.aborted else { return }
-        let h = x.header
-        let dl = Int(x.command.dataLength)
-        var out = [UInt8]()
-        if let dataIn = task.dataIn, response.dataLength > 0 {
-            let n = min(response.dataLength, dl)
-            var dh = h.reply(routing: .fcpData, type: .fcp, control: [.exchangeResponder, .endSequence],
-                             responderExchangeID: x.rxID)
-            dh.sequenceID = 1
-            let splitter = SequenceSplitter(maximumPayload: max(256, min(x.remote.receiveDataFieldSize, FCFrame.maximumPayload)))
-            let data = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(dataIn.bytes)[0..<n])
-            // A long sequence goes out in pieces as it is encoded, so the fabric and the
-            // initiator work on the first frames while the rest are built.
-            let frames = splitter.frameCount(n)
-            var first = 0
-            while first < frames {
-                let piece = first..<min(frames, first + Self.framesPerWrite)
-                splitter.encode(header: dh, data: data, frames: piece, into: &out, records: true)
-                first = piece.upperBound
-                if first < frames {
-                    send(records: out)
-                    out.removeAll(keepingCapacity: true)
+    /// Carries out the machine's actions (loop thread). Acting may feed the machine again (a
+    /// command finished at once): those actions join the same list.
+    private func perform() {
+        let c = core
+        guard !c.performing else { return }
+        c.performing = true
+        var i = 0
+        while i < c.actions.count {
+            let a = c.actions[i]
+            i += 1
+            switch a {
+            case let .admit(key, cmd): admit(key, cmd)
+            case let .sendResponse(h, rx, rsp): appendResponse(h, rxID: rx, rsp)
+            case let .sendTransferReady(h, rx, length):
+                var xh = h.reply(routing: .transferReady, type: .fcp,
+                                 control: [.exchangeResponder, .endSequence, .sequenceInitiative], responderExchangeID: rx)
+                xh.sequenceID = 1
+                TransferReady(relativeOffset: 0, burstLength: UInt32(length)).withEncoded { appendFrame(xh, $0) }
+            case let .sendDataAndResponse(h, rx, data, length, maxPayload, rsp):
+                var dh = h.reply(routing: .fcpData, type: .fcp, control: [.exchangeResponder, .endSequence], responderExchangeID: rx)
+                dh.sequenceID = 1
+                let splitter = SequenceSplitter(maximumPayload: maxPayload)
+                let bytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(data.bytes)[0..<length])
+                // A long sequence goes out in pieces as it is encoded, so the fabric and the
+                // initiator work on the first frames while the rest are built.
+                let frames = splitter.frameCount(length)
+                var first = 0
+                while first < frames {
+                    let piece = first..<min(frames, first + Self.framesPerWrite)
+                    splitter.encode(header: dh, data: bytes, frames: piece, into: &c.out, records: true)
+                    first = piece.upperBound
+                    if first < frames { flush() }
                 }
+                appendResponse(h, rxID: rx, rsp)
+            case let .sendBasicAccept(h, rx):
+                var bh = h.reply(routing: .baAcc, type: .bls, responderExchangeID: rx)
+                bh.control = [.exchangeResponder, .lastSequence, .endSequence, .sequenceInitiative]
+                FCFrame(header: bh, payload: BAAccept.abortingExchange(oxID: h.originatorExchangeID, rxID: rx).encoded())
+                    .encode(into: &c.out, record: true)
+            case let .dataReceived(key):
+                if let task = c.tasks[key] { task.session?.dataTransferred(task, ok: true) }
+            case let .dataFailed(key):
+                if let task = c.tasks[key] { task.session?.dataTransferred(task, ok: false) }
+            case let .taskManagement(key, fn):
+                guard let session = c.sessions[key.source]?.session else { continue }
+                Task { [self] in
+                    let r = await session.taskManagement(fn)
+                    onLoop { self.handle(.taskManagementDone(key, r)) }
+                }
+            case let .abortTask(key, lun):
+                guard let session = c.sessions[key.source]?.session else { continue }
+                Task { [self] in
+                    _ = await session.taskManagement(.abortTask(tag: key.tag, lun: lun))
+                    onLoop { self.handle(.abortDone(key)) }
+                }
+            case let .logout(id):
+                if let port = nport.withLock({ $0 }), let me = port.portID {
+                    Task { _ = try? await port.request(.logo(LOGO(portID: me.rawValue, portName: portName)), to: id) }
+                }
+            case let .startTimer(id, deadline):
+                loop.schedule(at: c.origin &+ deadline.sinceOrigin.nanoseconds) { [self] in handle(.timerFired(id)) }
+            case .cancelTimer:
+                break   // a timer that fires after it was cancelled is not recognised by the machine
             }
         }
-        appendResponse(h, rxID: x.rxID, FCPResponse(response, expectedLength: dl), into: &out)
-        send(records: out)
+        c.actions.removeAll(keepingCapacity: true)
+        c.performing = false
+        flush()
     }
 
-    static func key(_ context: UInt64) -> ExchangeKey {
-        ExchangeKey(source: FCID(UInt32(truncatingIfNeeded: context >> 16)), oxID: UInt16(truncatingIfNeeded: context))
+    /// Hands what was encoded to the link (it writes at the end of the loop's turn).
+    private func flush() {
+        let c = core
+        guard !c.out.isEmpty else { return }
+        c.out.withUnsafeBytes { send(records: $0) }
+        c.out.removeAll(keepingCapacity: true)
+    }
+
+    private func appendResponse(_ h: FrameHeader, rxID: UInt16, _ r: FCPResponse) {
+        var rh = h.reply(routing: .fcpResponse, type: .fcp, responderExchangeID: rxID)
+        rh.sequenceID = 2
+        r.withEncoded { appendFrame(rh, $0) }
+    }
+
+    /// Appends a single-frame sequence (SOFi3; EOFt when it ends the sequence).
+    private func appendFrame(_ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
+        FCFrame.encode(start: .initiate3, header: h, payload: payload, end: h.control.contains(.endSequence) ? .terminate : .normal,
+                       into: &core.out, record: true)
     }
 
     /// Data frames per socket write of a long FCP_DATA sequence (128 KiB at 2 KiB frames).
     static let framesPerWrite = 64
 
-    private func appendResponse(_ h: FrameHeader, rxID: UInt16, _ r: FCPResponse, into out: inout [UInt8]) {
-        var rh = h.reply(routing: .fcpResponse, type: .fcp, responderExchangeID: rxID)
-        rh.sequenceID = 2
-        FCFrame(header: rh, payload: r.encoded()).encode(into: &out, record: true)
+    // MARK: The SCSI side
+
+    /// A new command: STMF's and the LU's checks before any data moves or any buffer exists,
+    /// then a pooled task with a buffer sized by what the CDB calls for (never by FCP_DL alone),
+    /// submitted on this loop.
+    private func admit(_ key: TargetExchangeMachine.Key, _ cmd: FCPCommand) {
+        let c = core
+        guard let session = c.sessions[key.source]?.session else { return }
+        let dl = Int(cmd.dataLength)
+        let cdb = CDB(cmd.cdb)
+        let preparation = session.prepare(lun: cmd.lun, cdb: cdb, attribute: cmd.taskAttribute.taskAttribute)
+        if case let .respond(r) = preparation {
+            c.machine.handle(.refused(key, r), at: c.now(loop), into: &c.actions)
+            return
+        }
+        let size = preparation.allocation(expected: dl)
+        let task = c.pool.task()
+        task.lunField = cmd.lun
+        task.cdb = cdb
+        task.attribute = cmd.taskAttribute.taskAttribute
+        task.tag = key.tag
+        task.context = key.tag
+        task.direction = cmd.direction.dataDirection
+        task.expectedTransferLength = dl
+        task.crn = cmd.commandReferenceNumber
+        if cmd.direction == .write && size > 0 {
+            task.dataOut = c.pool.buffer(size)
+            task.dataOutOnRequest = true
+        } else if cmd.direction == .read && size > 0 {
+            task.dataIn = c.pool.buffer(size)
+        }
+        c.tasks[key] = task
+        if case let .done(r) = session.submit(task) { completed(task, r) }
     }
 
-    private func respond(_ h: FrameHeader, rxID: UInt16, _ r: FCPResponse) {
-        var out = [UInt8]()
-        appendResponse(h, rxID: rxID, r, into: &out)
-        send(records: out)
+    /// A task's end (loop thread): the machine sends its data and status, the task and its
+    /// buffers go back to the pool.
+    private func completed(_ task: SCSITask, _ r: TaskResponse) {
+        let c = core
+        let key = TargetExchangeMachine.Key(tag: task.context)
+        guard c.tasks[key] === task else { return }
+        c.tasks[key] = nil
+        c.machine.handle(.completed(key, r, dataIn: task.dataIn), at: c.now(loop), into: &c.actions)
+        // The data-in was encoded by the machine's action before the buffer is reused.
+        perform()
+        c.pool.recycle(task)
     }
 
-    // MARK: ABTS
+    // MARK: TaskPort
 
-    /// ABTS: the exchange's task is aborted in STMF (waiting until it has left the LU), the
-    /// exchange forgotten, and BA_ACC sent. An exchange the target no longer knows is
-    /// acknowledged too, so the initiator can reuse its OX_ID after R_A_TOV.
-    private func abort(_ h: FrameHeader) {
-        let key = ExchangeKey(source: h.source, oxID: h.originatorExchangeID)
-        let x = table.withLock { t in t.exchanges.removeValue(forKey: key) }
-        let rx = x?.rxID ?? h.responderExchangeID
-        if let x, x.phase == .receivingData, let task = x.task { task.session?.dataTransferred(task, ok: false) }
-        Task {
-            if let x, x.phase == .executing {
-                _ = await x.session.taskManagement(.abortTask(tag: Self.tag(key), lun: x.command.lun))
+    /// XFER_RDY for the data-out; the machine collects the frames and hands the task back.
+    public func transferData(_ task: SCSITask) {
+        onLoop { [self] in
+            let key = TargetExchangeMachine.Key(tag: task.context)
+            guard core.tasks[key] === task, let buffer = task.dataOut else {
+                task.session?.dataTransferred(task, ok: false)
+                return
             }
-            var bh = h.reply(routing: .baAcc, type: .bls, responderExchangeID: rx)
-            bh.control = [.exchangeResponder, .lastSequence, .endSequence, .sequenceInitiative]
-            var out = [UInt8]()
-            FCFrame(header: bh, payload: BAAccept.abortingExchange(oxID: h.originatorExchangeID, rxID: rx).encoded())
-                .encode(into: &out, record: true)
-            send(records: out)
+            handle(.dataRequested(key, buffer: buffer, length: buffer.capacity))   // sized by `admit`
         }
     }
 
-    /// Drops exchanges whose write data stopped arriving for 2 × R_A_TOV (the initiator has
-    /// long since timed out and aborted); no response is sent for them.
-    func reclaimStaleExchanges() {
-        guard let port = nport.withLock({ $0 }) else { return }
-        let limit = port.exchangeTimeout
-        let now = ContinuousClock.now
-        let waiting = table.withLock { t -> [SCSITask] in
-            let stale = t.exchanges.filter { $0.value.phase == .receivingData && now - $0.value.lastActivity > limit }
-            for k in stale.keys { t.exchanges[k] = nil }
-            t.reclaimed += stale.count
-            return stale.values.compactMap(\.task)
+    /// STMF aborted a task whose data-out is being received: the machine forgets the exchange
+    /// and the task ends (on the loop, never on the caller's thread: STMF holds a lock here).
+    public func abort(_ task: SCSITask) {
+        let context = task.context
+        loop.execute { [self] in
+            let key = TargetExchangeMachine.Key(tag: context)
+            guard core.tasks[key] === task else { return }
+            handle(.abandon(key))
         }
-        for task in waiting { task.session?.dataTransferred(task, ok: false) }
+    }
+
+    /// The end of a task `submit` answered `.pending` for.
+    public func sendStatus(_ task: SCSITask, _ response: TaskResponse) {
+        onLoop { [self] in completed(task, response) }
+    }
+}
+
+/// Tasks and data buffers the port reuses (loop thread only). Buffers are kept by their exact
+/// size (a command's allocation is what its CDB moves, so the sizes in use are few): at most a
+/// few per size, and a size not asked for in a while gives way to a new one.
+final class TaskPool {
+    private var tasks: [SCSITask] = []
+    private var buffers: [Int: [IOBuffer]] = [:]
+    static let keepPerSize = 64
+    static let sizesKept = 16
+
+    func task() -> SCSITask { tasks.popLast() ?? SCSITask() }
+
+    /// A buffer of exactly `size` bytes.
+    func buffer(_ size: Int) -> IOBuffer {
+        if let b = buffers[size]?.popLast() {
+            b.count = 0
+            return b
+        }
+        return IOBuffer(capacity: size)
+    }
+
+    func recycle(_ task: SCSITask) {
+        keep(task.dataIn)
+        keep(task.dataOut)
+        task.prepareForReuse()
+        if tasks.count < 1024 { tasks.append(task) }
+    }
+
+    private func keep(_ b: IOBuffer?) {
+        guard let b else { return }
+        if buffers[b.capacity] == nil && buffers.count >= Self.sizesKept {
+            buffers.remove(at: buffers.startIndex)
+        }
+        if buffers[b.capacity, default: []].count < Self.keepPerSize { buffers[b.capacity, default: []].append(b) }
     }
 }

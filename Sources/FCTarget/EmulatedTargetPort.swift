@@ -2,8 +2,9 @@ import FCLink
 import FCPort
 import Foundation
 import Logging
-import STMF
 import Locking
+import Runtime
+import STMF
 
 /// An emulated FC target HBA port: COMSTAR's fct + qlt roles for the emulated fabric. It logs
 /// in to the fabric (FLOGI, FC-4 type FCP with the target feature), accepts PLOGI/PRLI from
@@ -20,17 +21,22 @@ public final class EmulatedTargetPort: PortProvider, TaskPort, Sendable {
     let stmf: STMF
     let logger: Logger
     let nport: Locked<NPort?> = Locked(nil)
-    let handle: Locked<TargetPortHandle?> = Locked(nil)
-    let table = Locked(ExchangeTable())
-    let sweeper: Locked<Task<Void, Never>?> = Locked(nil)
+    let portHandle: Locked<TargetPortHandle?> = Locked(nil)
+    /// The loop the port's link, exchanges and commands run on.
+    let loop: EventLoop
+    /// Loop-owned command-path state.
+    let core: PortCore
 
     public init(stmf: STMF, portName: WWN, nodeName: WWN? = nil, fabricPath: String,
-                logger: Logger = Logger(label: "fct")) {
+                logger: Logger = Logger(label: "fct"), loop: EventLoop? = nil) {
         self.stmf = stmf
         self.portName = portName
         self.nodeName = nodeName ?? Self.derivedNodeName(portName)
         self.fabricPath = fabricPath
         self.logger = logger
+        let loop = loop ?? EventLoopGroup.shared.next()
+        self.loop = loop
+        core = PortCore(origin: loop.clock.now())
     }
 
     /// The node name an HBA would pair with a port name: first byte 0x20 (21:00:… → 20:00:…),
@@ -44,7 +50,7 @@ public final class EmulatedTargetPort: PortProvider, TaskPort, Sendable {
     @discardableResult
     public func register(alias: String = "", relativeID: UInt16? = nil) throws(STMFError) -> TargetPortHandle {
         let h = try stmf.registerTargetPort(name, provider: self, alias: alias, relativeID: relativeID)
-        handle.withLock { $0 = h }
+        portHandle.withLock { $0 = h }
         return h
     }
 
@@ -55,7 +61,7 @@ public final class EmulatedTargetPort: PortProvider, TaskPort, Sendable {
     public func online() async throws {
         let port = NPort(configuration: .init(portName: portName, nodeName: nodeName, features: .target,
                                               symbolicName: "swift-stmf emulated target \(portName.hex)",
-                                              fabricPath: fabricPath),
+                                              fabricPath: fabricPath, loop: loop),
                          handlers: handlers())
         // One N_Port per port provider: a second online() while one is running is a no-op.
         let installed = nport.withLock { p -> Bool in
@@ -64,23 +70,43 @@ public final class EmulatedTargetPort: PortProvider, TaskPort, Sendable {
             return true
         }
         guard installed else { return }
-        port.start()
-        _ = try? await port.waitOnline(timeout: .seconds(2))
-        let task = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(250))
-                self?.reclaimStaleExchanges()
-            }
+        await onLoopWait { [self] in
+            core.machine.dataTimeout = .seconds(20)
         }
-        sweeper.withLock { $0 = task }
+        port.start()
+        if (try? await port.waitOnline(timeout: .seconds(2))) != nil {
+            let limit = port.exchangeTimeout
+            await onLoopWait { [self] in core.machine.dataTimeout = limit }
+        }
     }
 
     /// Logs out of the fabric; every session ends.
     public func offline() async {
-        sweeper.withLock { $0?.cancel(); $0 = nil }
         let port = nport.withLock { p -> NPort? in defer { p = nil }; return p }
         await port?.stop()
         await endAllSessions()
+    }
+
+    /// Runs `body` on the port's loop and waits for it (control paths).
+    func onLoopWait<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        if loop.inEventLoop { return body() }
+        return await withCheckedContinuation { (c: CheckedContinuation<T, Never>) in
+            loop.execute { c.resume(returning: body()) }
+        }
+    }
+
+    /// Runs `body` on the port's loop and blocks the caller until it ran (status readers that
+    /// are not async).
+    func onLoopSync<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
+        if loop.inEventLoop { return body() }
+        let result = Locked<T?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        loop.execute {
+            result.withLock { $0 = body() }
+            done.signal()
+        }
+        done.wait()
+        return result.withLock { $0! }
     }
 
     // MARK: Status (fcinfo, list-target)
@@ -96,7 +122,7 @@ public final class EmulatedTargetPort: PortProvider, TaskPort, Sendable {
 
     public var status: Status {
         let port = nport.withLock { $0 }
-        let t = table.withLock { ($0.exchanges.count, $0.reclaimed) }
+        let t = onLoopSync { [core] in (core.machine.openExchanges, core.machine.reclaimed) }
         return Status(linkState: port?.linkState ?? .offline, portID: port?.portID,
                       remotePorts: port?.remotePorts ?? [], openExchanges: t.0, reclaimedExchanges: t.1,
                       linkErrors: port?.linkErrorStatus ?? LinkErrorStatusBlock())
@@ -123,48 +149,51 @@ public final class EmulatedTargetPort: PortProvider, TaskPort, Sendable {
         return h
     }
 
+    /// PRLI from an initiator (on the loop: the N_Port hands it over from the link): a new STMF
+    /// session, replacing the image pair it had.
     private func beginSession(_ remote: RemotePort) -> Bool {
-        guard let handle = handle.withLock({ $0 }) else { return false }
+        guard let h = portHandle.withLock({ $0 }) else { return false }
         let session: Session
-        do { session = try handle.createSession(initiator: .wwn(remote.portName), taskPort: self) } catch {
+        do { session = try h.createSession(initiator: .wwn(remote.portName), taskPort: self) } catch {
             logger.warning("no session for \(remote.portName.hex): \(error)")
             return false
         }
-        let old = table.withLock { t -> Session? in
-            let old = t.sessions[remote.id]?.session
-            t.sessions[remote.id] = SessionEntry(session: session, remote: remote)
+        let old: Session? = onLoopSync { [self] in
+            let old = core.sessions[remote.id]?.session
+            core.sessions[remote.id] = SessionEntry(session: session, remote: remote)
+            handle(.sessionBegan(remote.id, receiveSize: remote.receiveDataFieldSize))
             return old
         }
-        if let old { Task { await handle.removeSession(old) } }
+        if let old { Task { await h.removeSession(old) } }
         logger.info("session \(session.nexus.sessionID) for initiator \(remote.portName.hex) at \(remote.id)")
         return true
     }
 
     func endSession(_ id: FCID) async {
-        let (ended, waiting) = table.withLock { t -> (SessionEntry?, [SCSITask]) in
-            let waiting = t.dropExchanges(from: id)
-            return (t.sessions.removeValue(forKey: id), waiting)
+        let ended: SessionEntry? = await onLoopWait { [self] in
+            let e = core.sessions.removeValue(forKey: id)
+            handle(.sessionEnded(id))
+            return e
         }
-        for task in waiting { task.session?.dataTransferred(task, ok: false) }
-        guard let ended, let handle = handle.withLock({ $0 }) else { return }
-        await handle.removeSession(ended.session)
+        guard let ended, let h = portHandle.withLock({ $0 }) else { return }
+        await h.removeSession(ended.session)
     }
 
     func endAllSessions() async {
-        let (all, waiting) = table.withLock { t -> ([SessionEntry], [SCSITask]) in
-            let s = Array(t.sessions.values)
-            t.sessions.removeAll()
-            return (s, t.dropAll())
+        let all: [SessionEntry] = await onLoopWait { [self] in
+            let s = Array(core.sessions.values)
+            core.sessions.removeAll()
+            handle(.linkLost)
+            return s
         }
-        for task in waiting { task.session?.dataTransferred(task, ok: false) }
-        guard let handle = handle.withLock({ $0 }) else { return }
-        for s in all { await handle.removeSession(s.session) }
+        guard let h = portHandle.withLock({ $0 }) else { return }
+        for s in all { await h.removeSession(s.session) }
     }
 
     /// RSCN: an affected initiator that left the fabric loses its session (implicit logout).
     private func stateChange(_ pages: [RSCNPage]) {
         guard let port = nport.withLock({ $0 }) else { return }
-        let ids = table.withLock { Array($0.sessions.keys) }
+        let ids: [FCID] = onLoopSync { [core] in Array(core.sessions.keys) }
         for id in ids where pages.contains(where: { $0.covers(id) }) {
             Task {
                 do throws(NPortError) {
@@ -179,7 +208,7 @@ public final class EmulatedTargetPort: PortProvider, TaskPort, Sendable {
         }
     }
 
-    func send(records: [UInt8]) { nport.withLock { $0 }?.send(records: records) }
+    func send(records: UnsafeRawBufferPointer) { nport.withLock { $0 }?.send(records: records) }
     var localID: FCID? { nport.withLock { $0 }?.portID }
 }
 

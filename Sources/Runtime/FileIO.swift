@@ -81,7 +81,7 @@ public final class FileIO: @unchecked Sendable {
             completionDescriptor = fd
         } else {
             ring = nil
-            let p = BlockingPool(threads: loop == nil ? 4 : 2, name: (loop?.name ?? "detached") + "-io")
+            let p = BlockingPool(threads: loop == nil ? 4 : 2, name: (loop?.name ?? "detached") + "-io", signalled: loop != nil)
             pool = p
             kind = .threads
             refusal = engine == .threads ? "threads asked for" : why
@@ -220,8 +220,10 @@ final class BlockingPool: @unchecked Sendable {
     private let done = Locked<[(Int, Int32)]>([])
     let completionFD: Int32
 
-    init(threads: Int, name: String) {
-        completionFD = stmf_eventfd()
+    /// `signalled`: results go to a loop through the completion queue and an eventfd (none is
+    /// opened for the detached pool, whose threads call the targets themselves).
+    init(threads: Int, name: String, signalled: Bool) {
+        completionFD = signalled ? stmf_eventfd() : -1
         for _ in 0..<threads {
             let ctx = Unmanaged.passRetained(self).toOpaque()
             var t = pthread_t()

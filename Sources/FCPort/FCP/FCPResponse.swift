@@ -127,3 +127,34 @@ public struct FCPResponse: Sendable, Equatable {
                            statusQualifier: r.u16(at: 8), confirmationRequested: flags & 0x10 != 0)
     }
 }
+
+extension FCPResponse {
+    /// The payload, encoded in temporary storage (no heap allocation for what fits the stack),
+    /// for the duration of `body`; the same bytes as `encoded()`.
+    public func withEncoded<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let infoLength = responseCode == nil ? 0 : Self.responseInfoSize
+        let size = Self.minimumSize + infoLength + sense.count
+        return withUnsafeTemporaryAllocation(byteCount: size, alignment: 4) { p in
+            p.initializeMemory(as: UInt8.self, repeating: 0)
+            var flags: UInt8 = confirmationRequested ? 0x10 : 0
+            if responseCode != nil { flags |= 0x01 }
+            if !sense.isEmpty { flags |= 0x02 }
+            let resid: UInt32
+            switch residual {
+            case .none: resid = 0
+            case let .underflow(n): resid = n; flags |= 0x08
+            case let .overflow(n): resid = n; flags |= 0x04
+            }
+            p.storeBytes(of: statusQualifier.bigEndian, toByteOffset: 8, as: UInt16.self)
+            p[10] = flags
+            p[11] = status.rawValue
+            p.storeBytes(of: resid.bigEndian, toByteOffset: 12, as: UInt32.self)
+            p.storeBytes(of: UInt32(sense.count).bigEndian, toByteOffset: 16, as: UInt32.self)
+            p.storeBytes(of: UInt32(infoLength).bigEndian, toByteOffset: 20, as: UInt32.self)
+            var o = Self.minimumSize
+            if let responseCode { p[o + 3] = responseCode.rawValue; o += infoLength }
+            if !sense.isEmpty { sense.withUnsafeBytes { (p.baseAddress! + o).copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+            return body(UnsafeRawBufferPointer(p))
+        }
+    }
+}

@@ -31,3 +31,11 @@ public struct TransferReady: Sendable, Equatable {
         return t
     }
 }
+
+extension TransferReady {
+    /// The payload, encoded on the stack (no allocation), for the duration of `body`.
+    public func withEncoded<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        var words = (relativeOffset.bigEndian, burstLength.bigEndian, UInt32(0))
+        return withUnsafeBytes(of: &words) { body($0) }
+    }
+}
