@@ -136,7 +136,7 @@ let package = Package(
         // Running the built executables from tests (shared by the process-level suites).
         .target(name: "ProcessTestSupport", path: "Tests/ProcessTestSupport"),
         .testTarget(name: "ServiceTests", dependencies: ["STMFService", "STMFClient", "STMFAPI", "STMF", "Checksum", "ProcessTestSupport"],
-                    path: "Tests/ServiceTests"),
+                    path: "Tests/ServiceTests", exclude: ["Fixtures"]),
         .testTarget(name: "UdevTests", dependencies: ["Udev", "ProcessTestSupport"], path: "Tests/UdevTests",
                     exclude: ["Fixtures"]),
         .testTarget(name: "FCPortTests", dependencies: ["FCPort", "FCLink", "STMF"], path: "Tests/FCPortTests"),
