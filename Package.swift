@@ -96,13 +96,15 @@ let package = Package(
         // driver), driver alias tables, link statistics, hot-plug events.
         .target(name: "Udev", dependencies: ["CUdev", "Locking"], path: "Sources/Udev"),
 
-        // The management API's wire types, shared by stmfd and the CLIs (no server code).
-        .target(name: "STMFAPI", dependencies: ["STMF", "SBD", "Checksum"], path: "Sources/STMFAPI"),
+        // The management API's wire types, shared by stmfd and the CLIs (no server code, no
+        // provider: LU properties travel as the property bags providers check).
+        .target(name: "STMFAPI", dependencies: ["STMF", "Checksum"], path: "Sources/STMFAPI"),
 
         // HTTP/1.1 client over the API's Unix socket, used by the CLIs.
         .target(name: "STMFClient", dependencies: ["STMFAPI", "CSystemShims"], path: "Sources/STMFClient"),
 
-        // The stmfd service: configuration store (SQLite), lifecycle, management API, metrics.
+        // The stmfd service: configuration store (SQLite), lifecycle, management API, metrics,
+        // and the registry of the providers it links (SBD, the emulated FC port).
         .target(name: "STMFService", dependencies: [
             "STMF", "SBD", "STMFAPI", "Checksum", "CSystemShims", "FCTarget", "FCLink", "FCPort", "Udev",
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -117,7 +119,7 @@ let package = Package(
 
         // The COMSTAR command lines (stmfadm, sbdadm, fcinfo) as a library of commands.
         .target(name: "STMFCommands", dependencies: [
-            "STMFAPI", "STMFClient", "STMF", "SBD", "FCLink", "Udev",
+            "STMFAPI", "STMFClient", "STMF", "FCLink", "Udev",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/STMFCommands"),
 
@@ -152,8 +154,11 @@ let package = Package(
         .testTarget(name: "SBDTests", dependencies: ["SBD", "STMF", "Locking", "Runtime"], path: "Tests/SBDTests"),
         // Running the built executables from tests (shared by the process-level suites).
         .target(name: "ProcessTestSupport", path: "Tests/ProcessTestSupport"),
-        .testTarget(name: "ServiceTests", dependencies: ["STMFService", "STMFClient", "STMFAPI", "STMF", "Checksum", "ProcessTestSupport"],
-                    path: "Tests/ServiceTests"),
+        .testTarget(name: "ServiceTests", dependencies: [
+            "STMFService", "STMFClient", "STMFAPI", "STMF", "SBD", "Checksum", "ProcessTestSupport",
+            // To move a version-1 fixture database's backing paths before stmfd migrates it.
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ], path: "Tests/ServiceTests", exclude: ["Fixtures"]),
         .testTarget(name: "UdevTests", dependencies: ["Udev", "ProcessTestSupport"], path: "Tests/UdevTests",
                     exclude: ["Fixtures"]),
         .testTarget(name: "FCPortTests", dependencies: ["FCPort", "FCLink", "STMF"], path: "Tests/FCPortTests"),

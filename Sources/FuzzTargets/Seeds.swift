@@ -301,37 +301,44 @@ public enum FuzzSeeds {
             return Array((try? e.encode(v)) ?? Data())
         }
         func sel(_ name: String) -> UInt8 { UInt8(apiRequestTypes.firstIndex { $0.0 == name }!) }
-        var props = SBDProperties()
-        props.size = 1 << 30; props.blockSize = 4096; props.guid = "600144F0F0220000000000000000F001"
-        props.serial = "SN-1"; props.alias = "vol"; props.writeCacheDisabled = true; props.oui = "00A0B8"
+        // As `stmfadm create-lu -p` passes them: names and values as typed.
+        let props = ["size": "1g", "blk": "4096", "guid": "600144F0F0220000000000000000F001", "serial": "SN-1",
+                     "alias": "vol", "wcd": "true", "oui": "00A0B8"]
         return [
             ("create-lu", [sel("CreateLURequest")] + json(CreateLURequest(file: "/var/lib/stmf/lu1", properties: props, overwrite: true))),
-            ("create-lu-ram", [sel("CreateLURequest")] + Array(#"{"file":"ram:fast","properties":{"size":1048576}}"#.utf8)),
-            ("modify-lu", [sel("ModifyLURequest")] + json(ModifyLURequest(size: 2 << 30, alias: "bigger", writeProtect: false))),
-            ("import-lu", [sel("ImportLURequest")] + json(ImportLURequest(file: "/dev/sdb", meta: "/var/lib/stmf/sdb.meta"))),
+            ("create-lu-ram", [sel("CreateLURequest")] + Array(#"{"file":"ram:fast","properties":{"size":"1m"},"provider":"sbd"}"#.utf8)),
+            // The first API's shapes: typed properties, modify and import fields of their own.
+            ("create-lu-v1", [sel("CreateLURequest")] + Array(#"{"file":"ram:fast","properties":{"size":1048576,"wcd":true}}"#.utf8)),
+            ("modify-lu", [sel("ModifyLURequest")] + json(ModifyLURequest(properties: ["size": "2g", "alias": "bigger", "wp": "false"]))),
+            ("modify-lu-v1", [sel("ModifyLURequest")] + Array(#"{"alias":"bigger","size":2147483648,"writeProtect":false}"#.utf8)),
+            ("import-lu", [sel("ImportLURequest")] + json(ImportLURequest(file: "/dev/sdb", properties: ["meta": "/var/lib/stmf/sdb.meta"]))),
+            ("import-lu-v1", [sel("ImportLURequest")] + Array(#"{"file":"/dev/sdb","meta":"/var/lib/stmf/sdb.meta"}"#.utf8)),
             ("create-group", [sel("CreateGroupRequest")] + json(CreateGroupRequest(name: "hosts"))),
             ("group-members", [sel("GroupMemberRequest")] + json(GroupMemberRequest(members: ["wwn.2100001B32A1B2C3", "iqn.1986-03.com.sun:01:host", "eui.0123456789ABCDEF"]))),
             ("add-view", [sel("AddViewRequest")] + json(AddViewRequest(hostGroup: "hosts", targetGroup: nil, lun: 3))),
             ("remove-views", [sel("RemoveViewsRequest")] + json(RemoveViewsRequest(all: false, entries: [0, 2]))),
             ("create-port", [sel("CreateEmulatedPortRequest")] + json(CreateEmulatedPortRequest(portWWN: "50:00:00:00:00:00:00:a1", nodeWWN: nil, fabric: "/run/fcfabric.sock"))),
-            ("properties", [sel("SBDProperties")] + json(props)),
+            ("properties", [sel("LUProperties")] + json(props)),
         ]
     }
 
     static func configuration() -> StoredConfiguration {
+        // The bags as SBD normalises them.
         var p = SBDProperties()
         p.size = 1 << 20; p.guid = "600144F0F0220000000000000000F001"; p.serial = "SN-1"; p.alias = "one"
+        var ram = SBDProperties()
+        ram.size = 1 << 20; ram.guid = "600144F0F0220000000000000000F002"
         var c = StoredConfiguration()
         c.logicalUnits = [
-            .init(guid: "600144F0F0220000000000000000F001", file: "/var/lib/stmf/lu1", meta: nil, size: 1 << 20, properties: p,
-                  online: true, reservations: reservationState().encoded()),
-            .init(guid: "600144F0F0220000000000000000F002", file: "ram:two", meta: nil, size: 1 << 20, properties: SBDProperties(),
-                  online: false, reservations: nil),
+            .init(guid: "600144F0F0220000000000000000F001", provider: SBDProvider.name, file: "/var/lib/stmf/lu1", size: 1 << 20,
+                  properties: p.propertyBag, online: true, reservations: reservationState().encoded()),
+            .init(guid: "600144F0F0220000000000000000F002", provider: SBDProvider.name, file: "ram:two", size: 1 << 20,
+                  properties: ram.propertyBag, online: false, reservations: nil),
         ]
         c.hostGroups = [GroupInfo(name: "hosts", members: ["wwn.2100001B32A1B2C3"])]
         c.targetGroups = [GroupInfo(name: "ports", members: ["wwn.50000000000000A1"])]
         c.viewEntries = [ViewEntryInfo(lu: "600144F0F0220000000000000000F001", entry: 0, hostGroup: "hosts", targetGroup: nil, lun: 0)]
-        c.targetPorts = [.init(name: "wwn.50000000000000A1", provider: "fct-emulated", alias: "port a", properties: ["fabric": "/run/fcfabric.sock"], online: true, relativeID: 1)]
+        c.targetPorts = [.init(name: "wwn.50000000000000A1", provider: "fcemu", alias: "port a", properties: ["fabric": "/run/fcfabric.sock"], online: true, relativeID: 1)]
         c.settings = ["alua": "disabled"]
         return c
     }

@@ -100,12 +100,37 @@ func checkSGReplies(_ b: [UInt8]) {
 
 // MARK: management API request bodies
 
+/// The LU providers the service registers, by name, as the API targets check property bags.
+let fuzzProviders: ProviderRegistry = {
+    var r = ProviderRegistry()
+    try? r.register(SBDProvider())
+    return r
+}()
+
+/// What the service does with a request's property bag: the named provider normalises it (an
+/// unknown name is refused before that); what it accepts it must accept again unchanged.
+func checkProperties(_ bag: [String: String], for operation: LUOperation, provider name: String) {
+    guard let provider = fuzzProviders.logicalUnitProvider(named: name),
+          let normal = try? provider.normalize(bag, for: operation) else { return }
+    do {
+        let again = try provider.normalize(normal, for: operation)
+        fuzzCheck(again == normal, "\(name) \(operation) normalisation is not stable: \(normal) -> \(again)")
+    } catch {
+        preconditionFailure("\(name) refuses the \(operation) properties it normalised itself: \(normal): \(error)")
+    }
+}
+
 /// The request types the management API decodes from JSON bodies, with the checks the service
 /// runs on what they carry.
 let apiRequestTypes: [(String, @Sendable (Data) -> Void)] = [
-    ("CreateLURequest", { d in roundTrip(CreateLURequest.self, d) { r in _ = try? r.properties.validate(); _ = SBDProperties.parseSize(r.file) } }),
-    ("ModifyLURequest", { d in roundTrip(ModifyLURequest.self, d) { _ in } }),
-    ("ImportLURequest", { d in roundTrip(ImportLURequest.self, d) { _ in } }),
+    ("CreateLURequest", { d in
+        roundTrip(CreateLURequest.self, d) { r in
+            checkProperties(r.properties, for: .create, provider: r.provider)
+            _ = LUPropertyName.parseSize(r.file)
+        }
+    }),
+    ("ModifyLURequest", { d in roundTrip(ModifyLURequest.self, d) { r in checkProperties(r.properties, for: .modify, provider: r.provider ?? defaultLUProvider) } }),
+    ("ImportLURequest", { d in roundTrip(ImportLURequest.self, d) { r in checkProperties(r.properties, for: .import, provider: r.provider) } }),
     ("CreateGroupRequest", { d in roundTrip(CreateGroupRequest.self, d) { r in _ = try? PortIdentifier(parsing: r.name) } }),
     ("GroupMemberRequest", { d in roundTrip(GroupMemberRequest.self, d) { r in for m in r.members { _ = try? PortIdentifier(parsing: m) } } }),
     ("AddViewRequest", { d in roundTrip(AddViewRequest.self, d) { _ in } }),
@@ -116,7 +141,18 @@ let apiRequestTypes: [(String, @Sendable (Data) -> Void)] = [
             if let n = r.nodeWWN { _ = try? PortIdentifier(parsing: n) }
         }
     }),
-    ("SBDProperties", { d in roundTrip(SBDProperties.self, d) { p in _ = try? p.validate() } }),
+    // A bag on its own (the first API's typed properties read too), for create and for modify.
+    ("LUProperties", { d in
+        guard let bag = try? PropertyBag.decode(json: d) else { return }
+        do {
+            let again = try PropertyBag.decode(json: JSONEncoder().encode(bag))
+            fuzzCheck(again == bag, "property bag JSON round trip differs")
+        } catch {
+            preconditionFailure("a property bag does not re-encode: \(error)")
+        }
+        checkProperties(bag, for: .create, provider: defaultLUProvider)
+        checkProperties(bag, for: .modify, provider: defaultLUProvider)
+    }),
 ]
 
 /// Management API request bodies. Selector `% count` picks the request type; the rest is the
@@ -173,10 +209,16 @@ public func fuzzExportDocument(_ data: UnsafeRawBufferPointer) {
         preconditionFailure("a re-encoded export does not decode: \(error)")
     }
     // What import checks before it stores anything, then what the store needs of what passed:
-    // each size as a signed 64-bit SQLite integer.
-    if (try? decoded.configuration.checkLogicalUnits()) != nil {
-        for lu in decoded.configuration.logicalUnits {
+    // each size as a signed 64-bit SQLite integer; and what passed passes again unchanged.
+    if let checked = try? decoded.configuration.checkingLogicalUnits(with: fuzzProviders) {
+        for lu in checked.logicalUnits {
             fuzzCheck(Int64(exactly: lu.size) != nil, "import accepts LU \(lu.guid) of \(lu.size) bytes, which the store cannot hold")
+        }
+        do {
+            let again = try checked.checkingLogicalUnits(with: fuzzProviders)
+            fuzzCheck(again == checked, "import's LU normalisation is not stable")
+        } catch {
+            preconditionFailure("import refuses the LUs it normalised itself: \(error)")
         }
     }
     for lu in decoded.configuration.logicalUnits {

@@ -6,6 +6,8 @@ import Glibc
 public enum SBDError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidProperty(name: String, value: String, reason: String)
     case unknownProperty(String)
+    /// modify-lu was given a property it cannot change.
+    case notModifiable(String)
     case sizeRequired
     case sizeExceedsDevice(requested: UInt64, available: UInt64)
     case shrinkNotSupported(current: UInt64, requested: UInt64)
@@ -23,6 +25,7 @@ public enum SBDError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case let .invalidProperty(n, v, r): "invalid value '\(v)' for property \(n): \(r)"
         case let .unknownProperty(n): "unknown property '\(n)'"
+        case let .notModifiable(n): "\(n): property cannot be modified (modifiable: alias, mgmt-url, wcd, wp, size)"
         case .sizeRequired: "size is required: the backing file is smaller than one block after the metadata area"
         case let .sizeExceedsDevice(r, a): "size \(r) exceeds the \(a) bytes available on the device"
         case let .shrinkNotSupported(c, r): "cannot shrink the logical unit from \(c) to \(r) bytes"

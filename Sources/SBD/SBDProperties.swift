@@ -79,23 +79,29 @@ public struct SBDProperties: Codable, Sendable, Equatable {
 
     /// COMSTAR boolean property values: true/on/yes/1/enabled, false/off/no/0/disabled.
     public static func parseBool(_ name: String, _ v: String) throws(SBDError) -> Bool {
-        switch v.lowercased() {
-        case "true", "on", "yes", "1", "enabled": return true
-        case "false", "off", "no", "0", "disabled": return false
-        default: throw .invalidProperty(name: name, value: v, reason: "expected true or false")
-        }
+        guard let b = LUPropertyName.parseBool(v) else { throw .invalidProperty(name: name, value: v, reason: "expected true or false") }
+        return b
     }
 
-    public static func parseSize(_ s: String) -> UInt64? {
-        let lower = s.lowercased()
-        var mult: UInt64 = 1
-        var digits = Substring(lower)
-        if let last = lower.last, let shift = ["k": 10, "m": 20, "g": 30, "t": 40][String(last)] {
-            mult = 1 << UInt64(shift); digits = lower.dropLast()
-        }
-        guard let v = UInt64(digits) else { return nil }
-        let (r, o) = v.multipliedReportingOverflow(by: mult)
-        return o ? nil : r
+    public static func parseSize(_ s: String) -> UInt64? { LUPropertyName.parseSize(s) }
+
+    /// The properties as a provider property bag: every property that is set, named as
+    /// `stmfadm create-lu -p` names it, sizes in bytes and booleans as true/false, so
+    /// `SBDProperties(options: p.propertyBag) == p`.
+    public var propertyBag: [String: String] {
+        var bag: [String: String] = [
+            LUPropertyName.blockSize: String(blockSize), LUPropertyName.vendorID: vendorID,
+            LUPropertyName.productID: productID, LUPropertyName.revision: revision,
+            LUPropertyName.writeCacheDisabled: String(writeCacheDisabled), LUPropertyName.writeProtect: String(writeProtect),
+        ]
+        bag[LUPropertyName.size] = size.map { String($0) }
+        bag[LUPropertyName.guid] = guid
+        bag[LUPropertyName.serial] = serial
+        bag[LUPropertyName.alias] = alias
+        bag[LUPropertyName.managementURL] = managementURL
+        bag[LUPropertyName.oui] = oui
+        bag[LUPropertyName.metaFile] = metaFile
+        return bag
     }
 
     private static func printableASCII(_ s: String) -> Bool { s.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F } }

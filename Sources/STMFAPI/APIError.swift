@@ -15,3 +15,10 @@ public struct APIError: Error, Codable, Sendable, Equatable, CustomStringConvert
     public static func notFound(_ message: String) -> APIError { APIError(code: "NOT_FOUND", message: message) }
     public static func internalError(_ message: String) -> APIError { APIError(code: "INTERNAL", message: message) }
 }
+
+extension APIError {
+    /// A provider name the registry does not hold (400).
+    public static func unknownProvider(_ name: String, known: [String]) -> APIError {
+        APIError(code: "UNKNOWN_PROVIDER", message: "\(name): unknown provider (registered: \(known.joined(separator: ", ")))")
+    }
+}

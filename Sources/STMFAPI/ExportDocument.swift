@@ -3,15 +3,22 @@ import Foundation
 
 /// The `stmfadm export` document: a header line, then the configuration as JSON.
 ///
-///     {"format":"swift-stmf-config","version":1,"length":N,"sha256":"…"}\n
+///     {"format":"swift-stmf-config","version":2,"length":N,"sha256":"…"}\n
 ///     <N bytes of JSON>
 ///
 /// `length` and `sha256` cover the body exactly, so a truncated, extended or altered file is
 /// refused before anything is applied. Nothing is ever cut short: the body is the whole
 /// configuration at any size (COMSTAR's svccfg export silently truncated LU data over 2 KiB).
+///
+/// Version 2 stores each LU as its provider's name and property bag (strings). Version 1,
+/// written before the provider registry, stored SBD's typed properties; it is still read, and
+/// its LUs come out as version 2's (`StoredConfiguration.LU` reads both shapes).
 public enum ExportDocument {
     public static let format = "swift-stmf-config"
-    public static let version = 1
+    /// The version this code writes.
+    public static let version = 2
+    /// The versions it reads.
+    public static let readableVersions = 1...version
 
     struct Header: Codable {
         var format: String
@@ -35,7 +42,7 @@ public enum ExportDocument {
         public var description: String {
             switch self {
             case .notAnExport: "not a swift-stmf configuration export (bad header line)"
-            case let .unsupportedVersion(v): "export format version \(v) is not supported by this stmfd (supports \(ExportDocument.version))"
+            case let .unsupportedVersion(v): "export format version \(v) is not supported by this stmfd (supports \(ExportDocument.readableVersions.lowerBound) to \(ExportDocument.version))"
             case let .truncated(e, a): "export is damaged: body is \(a) bytes, header says \(e) (truncated or extended)"
             case .checksumMismatch: "export is damaged: SHA-256 of the body does not match the header (altered)"
             case let .malformed(m): "export is damaged: \(m)"
@@ -58,7 +65,7 @@ public enum ExportDocument {
         guard let header = try? JSONDecoder().decode(Header.self, from: Data(bytes[0..<nl])), header.format == format else {
             throw .notAnExport
         }
-        guard header.version == version else { throw .unsupportedVersion(header.version) }
+        guard readableVersions.contains(header.version) else { throw .unsupportedVersion(header.version) }
         let body = bytes[(nl + 1)...]
         guard body.count == header.length else { throw .truncated(expected: header.length, actual: body.count) }
         guard SHA256.hex(body) == header.sha256.lowercased() else { throw .checksumMismatch }

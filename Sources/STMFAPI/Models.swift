@@ -1,4 +1,5 @@
-import SBD
+import STMF
+
 /// `stmfadm list-state`.
 public struct ServiceState: Codable, Sendable, Equatable {
     /// "online" or "offline" (COMSTAR prints them lowercase).
@@ -13,42 +14,108 @@ public struct ServiceState: Codable, Sendable, Equatable {
     }
 }
 
-/// Properties of a disk LU, named as `stmfadm create-lu -p` names them (SBD's own type).
-public typealias LUProperties = SBDProperties
+/// The LU provider of a request that names none.
+public let defaultLUProvider = "sbd"
 
 /// `stmfadm create-lu [-p prop=val]… [-s size] FILE` (FILE may be `ram:NAME` for a RAM LU).
 public struct CreateLURequest: Codable, Sendable, Equatable {
+    /// The LU provider by its registry name (`sbd` when absent).
+    public var provider: String
+    /// The source the provider makes the LU from: for `sbd` a file, a block device or `ram:NAME`.
     public var file: String
-    /// Every property, size included (`-s` is the `size` property).
-    public var properties: LUProperties
+    /// Every property, named as `create-lu -p` names them, size included (`-s` is `size`); the
+    /// provider checks them. Integers and booleans are read as their decimal or true/false text.
+    public var properties: [String: String]
     /// Write the metadata over a file or device that holds other data (`--overwrite`); without
     /// it such a backing store is refused.
     public var overwrite: Bool?
-    public init(file: String, properties: LUProperties = LUProperties(), overwrite: Bool? = nil) {
-        self.file = file; self.properties = properties; self.overwrite = overwrite
+    public init(provider: String = defaultLUProvider, file: String, properties: [String: String] = [:], overwrite: Bool? = nil) {
+        self.provider = provider; self.file = file; self.properties = properties; self.overwrite = overwrite
+    }
+
+    enum CodingKeys: String, CodingKey { case provider, file, properties, overwrite }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        provider = try c.decodeIfPresent(String.self, forKey: .provider) ?? defaultLUProvider
+        file = try c.decode(String.self, forKey: .file)
+        properties = try PropertyBag.decodeIfPresent(c, forKey: .properties) ?? [:]
+        overwrite = try c.decodeIfPresent(Bool.self, forKey: .overwrite)
     }
 }
 
 /// `stmfadm modify-lu [-p prop=val]… [-s size] LU`.
 public struct ModifyLURequest: Codable, Sendable, Equatable {
-    public var size: UInt64?
-    public var alias: String?
-    public var managementURL: String?
-    public var writeCacheDisabled: Bool?
-    public var writeProtect: Bool?
-    public init(size: UInt64? = nil, alias: String? = nil, managementURL: String? = nil,
-                writeCacheDisabled: Bool? = nil, writeProtect: Bool? = nil) {
-        self.size = size; self.alias = alias; self.managementURL = managementURL
-        self.writeCacheDisabled = writeCacheDisabled; self.writeProtect = writeProtect
+    /// The LU's provider; when absent, whichever provider the LU has. A name that is not the
+    /// LU's is refused.
+    public var provider: String?
+    /// The properties to change (`-s` is `size`); the provider says which it can change.
+    public var properties: [String: String]
+    public init(provider: String? = nil, properties: [String: String] = [:]) {
+        self.provider = provider; self.properties = properties
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case provider, properties
+        // The first API's fields, still read: size, alias, managementURL, writeCacheDisabled, writeProtect.
+        case size, alias, managementURL, writeCacheDisabled, writeProtect
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        provider = try c.decodeIfPresent(String.self, forKey: .provider)
+        var bag = try PropertyBag.decodeIfPresent(c, forKey: .properties) ?? [:]
+        func legacy(_ name: String, _ value: String?) { if let value, bag[name] == nil { bag[name] = value } }
+        legacy(LUPropertyName.size, try c.decodeIfPresent(UInt64.self, forKey: .size).map { String($0) })
+        legacy(LUPropertyName.alias, try c.decodeIfPresent(String.self, forKey: .alias))
+        legacy(LUPropertyName.managementURL, try c.decodeIfPresent(String.self, forKey: .managementURL))
+        legacy(LUPropertyName.writeCacheDisabled, try c.decodeIfPresent(Bool.self, forKey: .writeCacheDisabled).map { String($0) })
+        legacy(LUPropertyName.writeProtect, try c.decodeIfPresent(Bool.self, forKey: .writeProtect).map { String($0) })
+        properties = bag
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(provider, forKey: .provider)
+        try c.encode(properties, forKey: .properties)
     }
 }
 
 /// `stmfadm import-lu FILE`.
 public struct ImportLURequest: Codable, Sendable, Equatable {
+    /// The LU provider by its registry name (`sbd` when absent).
+    public var provider: String
+    /// What the LU is brought back from: for `sbd` its backing file or device.
     public var file: String
-    /// Metadata file when it is kept apart from the data.
-    public var meta: String?
-    public init(file: String, meta: String? = nil) { self.file = file; self.meta = meta }
+    /// For `sbd`: `meta`, the metadata file when it is kept apart from the data.
+    public var properties: [String: String]
+    public init(provider: String = defaultLUProvider, file: String, properties: [String: String] = [:]) {
+        self.provider = provider; self.file = file; self.properties = properties
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case provider, file, properties
+        // The first API's field, still read.
+        case meta
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        provider = try c.decodeIfPresent(String.self, forKey: .provider) ?? defaultLUProvider
+        file = try c.decode(String.self, forKey: .file)
+        var bag = try PropertyBag.decodeIfPresent(c, forKey: .properties) ?? [:]
+        if let meta = try c.decodeIfPresent(String.self, forKey: .meta), bag[LUPropertyName.metaFile] == nil {
+            bag[LUPropertyName.metaFile] = meta
+        }
+        properties = bag
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(provider, forKey: .provider)
+        try c.encode(file, forKey: .file)
+        try c.encode(properties, forKey: .properties)
+    }
 }
 
 /// One LU as `stmfadm list-lu -v` shows it.
@@ -56,6 +123,11 @@ public struct LUInfo: Codable, Sendable, Equatable {
     public var guid: String
     /// "Online", "Offline", "Onlining", "Offlining".
     public var operationalStatus: String
+    /// The LU provider's registry name.
+    public var provider: String
+    /// Every property of the LU, as its provider names and normalises them.
+    public var properties: [String: String]
+    /// The provider's name as list-lu shows it (the same as `provider`).
     public var providerName: String
     public var alias: String
     public var viewEntryCount: Int
@@ -74,15 +146,37 @@ public struct LUInfo: Codable, Sendable, Equatable {
     /// Why an LU that should be online is not (e.g. backing store missing or damaged).
     public var reason: String?
 
-    public init(guid: String, operationalStatus: String, providerName: String, alias: String, viewEntryCount: Int,
-                dataFile: String, metaFile: String?, size: UInt64, blockSize: UInt32, managementURL: String?,
+    public init(guid: String, operationalStatus: String, provider: String, properties: [String: String], alias: String,
+                viewEntryCount: Int, dataFile: String, metaFile: String?, size: UInt64, blockSize: UInt32, managementURL: String?,
                 vendorID: String, productID: String, serialNumber: String?, writeProtect: Bool,
                 writebackCache: Bool, accessState: String = "Active", reason: String? = nil) {
-        self.guid = guid; self.operationalStatus = operationalStatus; self.providerName = providerName
+        self.guid = guid; self.operationalStatus = operationalStatus; self.provider = provider
+        self.properties = properties; self.providerName = provider
         self.alias = alias; self.viewEntryCount = viewEntryCount; self.dataFile = dataFile; self.metaFile = metaFile
         self.size = size; self.blockSize = blockSize; self.managementURL = managementURL; self.vendorID = vendorID
         self.productID = productID; self.serialNumber = serialNumber; self.writeProtect = writeProtect
         self.writebackCache = writebackCache; self.accessState = accessState; self.reason = reason
+    }
+}
+
+/// A registered provider and the properties it takes (`GET /v1/providers`).
+public struct ProviderInfo: Codable, Sendable, Equatable {
+    public struct Property: Codable, Sendable, Equatable {
+        public var name: String
+        public var help: String
+        /// "create", "modify", "import": the operations that take it.
+        public var operations: [String]
+        public init(name: String, help: String, operations: [String]) {
+            self.name = name; self.help = help; self.operations = operations
+        }
+    }
+    public var name: String
+    /// "logical-unit" or "port".
+    public var kind: String
+    public var summary: String
+    public var properties: [Property]
+    public init(name: String, kind: String, summary: String, properties: [Property]) {
+        self.name = name; self.kind = kind; self.summary = summary; self.properties = properties
     }
 }
 

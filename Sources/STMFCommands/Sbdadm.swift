@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SBD
+import STMF
 import STMFAPI
 import STMFClient
 
@@ -30,11 +30,8 @@ public struct Sbdadm: ParsableCommand {
         var overwrite = false
         @Argument var file: String
         func run() throws {
-            var props = SBDProperties()
-            if let s {
-                guard let v = SBDProperties.parseSize(s) else { try fail("\(s): invalid size") }
-                props.size = v
-            }
+            var props: [String: String] = [:]
+            if let s { props[LUPropertyName.size] = try parseSize(s) }
             let info = try api { () throws(APIClient.Failure) in
                 try global.client.call("POST", "/v1/lus", body: CreateLURequest(file: file, properties: props,
                                                                                  overwrite: overwrite ? true : nil), as: LUInfo.self)
@@ -80,9 +77,10 @@ public struct Sbdadm: ParsableCommand {
         @Option(name: .short, help: "New size, with optional k/m/g/t suffix.") var s: String
         @Argument var lu: String
         func run() throws {
-            guard let size = SBDProperties.parseSize(s) else { try fail("\(s): invalid size") }
+            let size = try parseSize(s)
             let info = try api { () throws(APIClient.Failure) in
-                try global.client.call("PATCH", "/v1/lus/\(seg(lu))", body: ModifyLURequest(size: size), as: LUInfo.self)
+                try global.client.call("PATCH", "/v1/lus/\(seg(lu))", body: ModifyLURequest(properties: [LUPropertyName.size: size]),
+                                       as: LUInfo.self)
             }
             if global.json { printJSON(info) }
         }

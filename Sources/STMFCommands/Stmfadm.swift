@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import SBD
 import STMF
 import STMFAPI
 import STMFClient
@@ -35,10 +34,9 @@ public struct Stmfadm: ParsableCommand {
         @Argument(help: "Backing file, block device, or ram:NAME.") var file: String
 
         func run() throws {
-            var opts = try parseProperties(p)
-            if let s { opts["size"] = s }
-            let props: SBDProperties
-            do { props = try SBDProperties(options: opts) } catch { try fail(error.description) }
+            // The provider (sbd unless the request names another) checks the properties.
+            var props = try parseProperties(p)
+            if let s { props[LUPropertyName.size] = s }
             let info = try api { () throws(APIClient.Failure) in
                 try global.client.call("POST", "/v1/lus", body: CreateLURequest(file: file, properties: props,
                                                                                  overwrite: overwrite ? true : nil), as: LUInfo.self)
@@ -55,20 +53,9 @@ public struct Stmfadm: ParsableCommand {
         @Argument(help: "Logical unit GUID.") var lu: String
 
         func run() throws {
-            var req = ModifyLURequest()
-            if let s {
-                guard let v = SBDProperties.parseSize(s) else { try fail("\(s): invalid size") }
-                req.size = v
-            }
-            for (k, v) in try parseProperties(p) {
-                switch k {
-                case "alias": req.alias = v
-                case "mgmt-url": req.managementURL = v
-                case "wcd": req.writeCacheDisabled = try parseBool(k, v)
-                case "wp": req.writeProtect = try parseBool(k, v)
-                default: try fail("\(k): property cannot be modified (modifiable: alias, mgmt-url, wcd, wp, size)")
-                }
-            }
+            // The LU's provider says which properties it can change and checks their values.
+            var req = ModifyLURequest(properties: try parseProperties(p))
+            if let s { req.properties[LUPropertyName.size] = try parseSize(s) }
             let info = try api { () throws(APIClient.Failure) in
                 try global.client.call("PATCH", "/v1/lus/\(seg(lu))", body: req, as: LUInfo.self)
             }
@@ -351,8 +338,10 @@ public struct Stmfadm: ParsableCommand {
     }
 }
 
-func parseBool(_ name: String, _ v: String) throws -> Bool {
-    do { return try SBDProperties.parseBool(name, v) } catch { try fail(error.description) }
+/// `-s`: a size with an optional k/m/g/t suffix, in bytes.
+func parseSize(_ s: String) throws -> String {
+    guard let v = LUPropertyName.parseSize(s) else { try fail("\(s): invalid size") }
+    return String(v)
 }
 
 func createGroup(_ g: GlobalOptions, _ kind: String, _ name: String) throws {

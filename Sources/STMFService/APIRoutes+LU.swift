@@ -1,8 +1,10 @@
 import Hummingbird
+import STMF
 import STMFAPI
 
 extension APIRoutes {
     static func addLURoutes(_ r: Router<STMFRequestContext>, core: ServiceCore) {
+        r.get("/v1/providers") { _, _ in JSON(providerInfo(core.providers)) }
         r.get("/v1/lus") { _, _ in JSON(await core.listLUs()) }
         r.post("/v1/lus") { req, ctx in
             var req = req
@@ -50,4 +52,21 @@ extension APIRoutes {
             return JSON(EmptyResponse())
         }
     }
+}
+
+/// The registered providers and the properties each takes, for `GET /v1/providers`.
+func providerInfo(_ registry: ProviderRegistry) -> [ProviderInfo] {
+    func properties(_ help: [ProviderPropertyHelp]) -> [ProviderInfo.Property] {
+        help.map { h in
+            ProviderInfo.Property(name: h.name, help: h.help,
+                                  operations: LUOperation.allCases.filter(h.operations.contains).map(\.rawValue))
+        }
+    }
+    let lus = registry.logicalUnitProviderNames.compactMap(registry.logicalUnitProvider(named:)).map {
+        ProviderInfo(name: $0.name, kind: "logical-unit", summary: $0.summary, properties: properties($0.properties))
+    }
+    let ports = registry.portProviderNames.compactMap(registry.portProvider(named:)).map {
+        ProviderInfo(name: $0.name, kind: "port", summary: $0.summary, properties: properties($0.properties))
+    }
+    return lus + ports
 }

@@ -58,7 +58,7 @@ public final class ConfigStore: Sendable {
                 t.column("file", .text).notNull()
                 t.column("meta", .text)
                 t.column("size", .integer).notNull()
-                t.column("properties", .text).notNull()      // JSON LUProperties, every field set
+                t.column("properties", .text).notNull()      // JSON of SBD's typed properties (v2: a string bag)
                 t.column("online", .boolean).notNull()
                 t.column("reservations", .blob)               // APTPL state mirror for export
                 t.column("seq", .integer).notNull()
@@ -107,6 +107,19 @@ public final class ConfigStore: Sendable {
                 t.column("value", .text).notNull()
             }
         }
+        // The provider registry: each LU names its provider (every earlier one was SBD's), its
+        // properties become the provider's bag of strings, and the meta file, which the bag
+        // holds, leaves its own column.
+        m.registerMigration("v2-lu-provider") { db in
+            try db.alter(table: "lu") { t in t.add(column: "provider", .text).notNull().defaults(to: defaultLUProvider) }
+            for row in try Row.fetchAll(db, sql: "SELECT guid, meta, properties FROM lu") {
+                var bag = try PropertyBag.decode(json: Data((row["properties"] as String).utf8))
+                if let meta: String = row["meta"], bag[LUPropertyName.metaFile] == nil { bag[LUPropertyName.metaFile] = meta }
+                let json = String(decoding: try JSONEncoder.sorted.encode(bag), as: UTF8.self)
+                try db.execute(sql: "UPDATE lu SET properties = ? WHERE guid = ?", arguments: [json, row["guid"] as String])
+            }
+            try db.alter(table: "lu") { t in t.drop(column: "meta") }
+        }
         return m
     }
 
@@ -142,9 +155,9 @@ extension StoredConfiguration {
         var c = StoredConfiguration()
         let decoder = JSONDecoder()
         for row in try Row.fetchAll(db, sql: "SELECT * FROM lu ORDER BY seq") {
-            let props = try decoder.decode(LUProperties.self, from: Data((row["properties"] as String).utf8))
+            let props = try decoder.decode([String: String].self, from: Data((row["properties"] as String).utf8))
             let blob: Data? = row["reservations"]
-            c.logicalUnits.append(LU(guid: row["guid"], file: row["file"], meta: row["meta"],
+            c.logicalUnits.append(LU(guid: row["guid"], provider: row["provider"], file: row["file"],
                                      size: UInt64(row["size"] as Int64), properties: props, online: row["online"],
                                      reservations: blob.map { Array($0) }))
         }
@@ -197,9 +210,9 @@ extension StoredConfiguration {
         let json = String(decoding: try JSONEncoder.sorted.encode(lu.properties), as: UTF8.self)
         let s = try seq ?? (Int.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), -1) + 1 FROM lu") ?? 0)
         try db.execute(sql: """
-            INSERT OR REPLACE INTO lu(guid, file, meta, size, properties, online, reservations, seq)
+            INSERT OR REPLACE INTO lu(guid, provider, file, size, properties, online, reservations, seq)
             VALUES (?, ?, ?, ?, ?, ?, ?, COALESCE((SELECT seq FROM lu WHERE guid = ?), ?))
-            """, arguments: [lu.guid, lu.file, lu.meta, Int64(lu.size), json, lu.online,
+            """, arguments: [lu.guid, lu.provider, lu.file, Int64(lu.size), json, lu.online,
                              lu.reservations.map { Data($0) }, lu.guid, s])
     }
 

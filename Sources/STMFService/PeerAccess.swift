@@ -51,7 +51,6 @@ enum PeerAccess {
     /// Nil when `peer` may use `path` (already resolved: absolute, symlinks followed) read-write; else why not.
     static func refusal(for path: String, peer: PeerCredentials?) -> String? {
         if let peer, peer.isPrivileged { return nil }
-        if path.hasPrefix(ServiceCore.ramPrefix) { return nil }
         guard let peer else { return "\(path): the requester's credentials cannot be read, so only root may name backing files" }
         let groups = supplementaryGroups(peer)
         func allows(_ st: stat, _ want: mode_t) -> Bool {

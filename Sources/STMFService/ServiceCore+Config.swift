@@ -1,5 +1,4 @@
 import Foundation
-import SBD
 import STMF
 import STMFAPI
 
@@ -11,7 +10,7 @@ extension ServiceCore {
         do { c = try store.load() } catch { throw .storeFailed(error) }
         for i in c.logicalUnits.indices {
             if let g = LUGUID(c.logicalUnits[i].guid), let lu = luRuntimes[g]?.lu {
-                c.logicalUnits[i].reservations = lu.metadataRecord.reservations
+                c.logicalUnits[i].reservations = lu.reservations
             }
         }
         let stamp = ISO8601DateFormatter().string(from: Date())
@@ -35,12 +34,13 @@ extension ServiceCore {
         guard replace || isEmpty else {
             throw .conflict("the service already has a configuration; import with --replace to replace it", code: "NOT_EMPTY")
         }
-        let c = body.configuration
-        // Validate everything before touching anything.
+        // Validate everything before touching anything; LUs are stored as their providers
+        // normalise them.
+        let c: StoredConfiguration
         let v: ViewConfiguration
         do {
-            v = try c.viewConfiguration()
-            try c.checkLogicalUnits()
+            v = try body.configuration.viewConfiguration()
+            c = try body.configuration.checkingLogicalUnits(with: providers)
         } catch let e as ServiceError {
             throw ServiceError(422, "IMPORT_INVALID", "export is inconsistent: \(e.api.message)")
         } catch {
@@ -48,7 +48,7 @@ extension ServiceCore {
         }
         // A peer that is not root names only backing files it could open itself (403, not 422:
         // the document is fine, the requester may not use it).
-        for lu in c.logicalUnits { try checkPeerAccess([lu.file] + (lu.meta.map { [$0] } ?? []), peer) }
+        for lu in c.logicalUnits { try checkPeerAccess(files(of: lu), peer) }
         // Commit, then swap the live state.
         do { try store.replace(with: c) } catch { throw .storeFailed(error) }
         await stopPorts()

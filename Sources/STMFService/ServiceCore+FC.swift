@@ -9,34 +9,38 @@ extension ServiceCore {
     /// The provider name of emulated FC target ports in the store and in `list-target -v`.
     static let emulatedProvider = "fcemu"
 
-    /// Instantiates the port providers of every stored target port and restores their states.
+    /// Brings up every stored target port through the port provider it names, and restores
+    /// its state.
     func startPorts() async {
-        for rec in portRecords.values.sorted(by: { $0.relativeID < $1.relativeID }) {
-            // Bound HBA ports are followed by the HBA watch (ServiceCore+HBA).
-            if rec.provider == Self.qlogicProvider { continue }
-            guard rec.provider == Self.emulatedProvider, emulatedPorts[rec.name] == nil,
-                  case .wwn(let wwpn)? = try? PortIdentifier(parsing: rec.name) else {
+        for rec in portRecords.values.sorted(by: { $0.relativeID < $1.relativeID }) where startedPorts[rec.name] == nil {
+            guard let provider = providers.portProvider(named: rec.provider), let id = try? PortIdentifier(parsing: rec.name) else {
                 logger.warning("target port \(rec.name): unknown provider \(rec.provider); left unregistered")
                 continue
             }
-            let port = EmulatedTargetPort(stmf: stmf, portName: wwpn,
-                                          nodeName: rec.properties["node-wwn"].flatMap { WWN($0) },
-                                          fabricPath: rec.properties["fabric"] ?? FabricAddress.defaultSocketPath,
-                                          logger: logger)
-            do { try port.register(alias: rec.alias, relativeID: rec.relativeID) } catch {
+            let port: (any PortProvider)?
+            do {
+                port = try provider.start(StoredTargetPort(name: id, alias: rec.alias, relativeID: rec.relativeID,
+                                                           properties: rec.properties), stmf: stmf)
+            } catch {
                 logger.error("target port \(rec.name): \(error)")
                 continue
             }
-            emulatedPorts[rec.name] = port
-            if rec.online { try? await stmf.setTargetPortState(port.name, online: true) }
+            guard let port else { continue }    // its provider registers it (qla2xxx: the HBA watch follows it)
+            startedPorts[rec.name] = port
+            if rec.online { try? await stmf.setTargetPortState(id, online: true) }
         }
     }
 
-    /// Takes every emulated port offline and deregisters it (import --replace, shutdown).
+    /// Takes every port stmfd started offline and deregisters it (import --replace, shutdown).
     func stopPorts() async {
-        for (_, port) in emulatedPorts { try? await stmf.deregisterTargetPort(port.name) }
-        emulatedPorts = [:]
+        for name in startedPorts.keys {
+            if let id = try? PortIdentifier(parsing: name) { try? await stmf.deregisterTargetPort(id) }
+        }
+        startedPorts = [:]
     }
+
+    /// The emulated FC ports among them.
+    var emulatedPorts: [String: EmulatedTargetPort] { startedPorts.compactMapValues { $0 as? EmulatedTargetPort } }
 
     /// `fcadm create-emulated-port`: committed, then registered and brought online.
     public func createEmulatedPort(_ r: CreateEmulatedPortRequest) async throws(ServiceError) -> FCPortInfo {
@@ -63,7 +67,7 @@ extension ServiceCore {
             throw .storeFailed(error)
         }
         portRecords[name] = rec
-        emulatedPorts[name] = port
+        startedPorts[name] = port
         do { try await stmf.setTargetPortState(port.name, online: true) } catch { throw ServiceError(error) }
         return fcPortInfo(port)
     }
@@ -79,7 +83,7 @@ extension ServiceCore {
             throw .storeFailed(error)
         }
         portRecords[name] = nil
-        if let port = emulatedPorts.removeValue(forKey: name) { try? await stmf.deregisterTargetPort(port.name) }
+        if startedPorts.removeValue(forKey: name) != nil { try? await stmf.deregisterTargetPort(.wwn(wwpn)) }
     }
 
     /// `fcinfo hba-port`: the local FC ports.

@@ -1,41 +1,19 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
-import SBD
 import STMF
 import STMFAPI
 
-/// Logical units: create-lu, import-lu, modify-lu, delete-lu, online-lu, offline-lu, list-lu.
+/// Logical units: create-lu, import-lu, modify-lu, delete-lu, online-lu, offline-lu, list-lu,
+/// each through the LU provider the request or the stored LU names.
 extension ServiceCore {
-    static let ramPrefix = "ram:"
-
-    static func backing(for file: String) throws(ServiceError) -> SBDBacking {
-        if file.hasPrefix(ramPrefix) { return .ram }
-        guard file.hasPrefix("/") else {
-            throw .badRequest("\(file): the backing file must be an absolute path (or ram:NAME)", code: "INVALID_PATH")
+    /// The registered LU provider of that name; 400 UNKNOWN_PROVIDER when there is none.
+    func luProvider(_ name: String) throws(ServiceError) -> any LUProvider {
+        guard let p = providers.logicalUnitProvider(named: name) else {
+            throw ServiceError(400, APIError.unknownProvider(name, known: providers.logicalUnitProviderNames))
         }
-        return .path(file)
-    }
-
-    static func map(_ e: SBDError) -> ServiceError {
-        switch e {
-        case .invalidProperty, .unknownProperty, .sizeRequired, .shrinkNotSupported:
-            return .badRequest(e.description, code: "INVALID_PROPERTY")
-        case .alreadyInitialized:
-            return .conflict(e.description, code: "ALREADY_INITIALIZED")
-        case .invalidPath:
-            return .badRequest(e.description, code: "INVALID_PATH")
-        case .holdsData:
-            return .conflict(e.description, code: "HOLDS_DATA")
-        case let .io(_, _, errno) where errno == ENOENT || errno == ENOTDIR || errno == ELOOP || errno == ENAMETOOLONG:
-            return .badRequest(e.description, code: "PATH_NOT_FOUND")
-        case let .io(_, _, errno) where errno == EACCES || errno == EPERM || errno == EROFS:
-            return ServiceError(403, "PERMISSION_DENIED", e.description)
-        case let .io(_, _, errno) where errno == ENOSPC || errno == EDQUOT || errno == EFBIG:
-            return ServiceError(507, "NO_SPACE", e.description)
-        case .metadata:
-            return ServiceError(422, "METADATA_INVALID", e.description)
-        default:
-            return ServiceError(500, "LU_IO_FAILED", e.description)
-        }
+        return p
     }
 
     func requireRuntime(_ guidText: String) throws(ServiceError) -> (LUGUID, LURuntime) {
@@ -44,33 +22,40 @@ extension ServiceCore {
         return (guid, rt)
     }
 
+    /// The files a stored LU uses, as its provider names them (none when the provider is gone).
+    func files(of record: StoredConfiguration.LU) -> [String] {
+        providers.logicalUnitProvider(named: record.provider)?.files(source: record.file, properties: record.properties) ?? []
+    }
+
     /// Refuses a backing file (or meta file) another LU already uses.
     func checkNotInUse(_ paths: [String]) throws(ServiceError) {
         for rt in luRuntimes.values {
-            let used = [rt.record.file, rt.record.meta].compactMap { $0 }
-            if let p = paths.first(where: { used.contains($0) && !$0.hasPrefix(Self.ramPrefix) }) {
+            let used = files(of: rt.record)
+            if let p = paths.first(where: { used.contains($0) }) {
                 throw .conflict("\(p): file in use by logical unit \(rt.record.guid)", code: "FILE_IN_USE")
             }
         }
     }
 
-    static func record(of lu: SBDLogicalUnit, file: String, online: Bool) -> StoredConfiguration.LU {
-        let p = lu.properties
-        return StoredConfiguration.LU(guid: lu.guid.description, file: file, meta: p.metaFile,
-                                      size: lu.blockCount * UInt64(lu.blockSize), properties: p, online: online,
-                                      reservations: lu.metadataRecord.reservations)
+    static func record(of lu: any ManagedLogicalUnit, provider: String, file: String, online: Bool) -> StoredConfiguration.LU {
+        StoredConfiguration.LU(guid: lu.guid.description, provider: provider, file: file, size: lu.size,
+                               properties: lu.properties, online: online, reservations: lu.reservations)
     }
 
+    /// list-lu's fields, from the LU's property bag (COMSTAR's property names) and its state.
     func info(_ rt: LURuntime) -> LUInfo {
         let guid = LUGUID(rt.record.guid)
         let p = rt.lu?.properties ?? rt.record.properties
         let state = guid.flatMap { stmf.logicalUnitState($0) }?.rawValue ?? "Offline"
-        return LUInfo(guid: rt.record.guid, operationalStatus: state, providerName: "sbd",
-                      alias: p.alias ?? rt.record.file, viewEntryCount: guid.map { stmf.views.views(of: $0).count } ?? 0,
-                      dataFile: rt.record.file, metaFile: p.metaFile,
-                      size: rt.lu.map { $0.blockCount * UInt64($0.blockSize) } ?? rt.record.size,
-                      blockSize: p.blockSize, managementURL: p.managementURL, vendorID: p.vendorID, productID: p.productID,
-                      serialNumber: p.serial, writeProtect: p.writeProtect, writebackCache: !p.writeCacheDisabled,
+        func flag(_ name: String) -> Bool { p[name].flatMap(LUPropertyName.parseBool) ?? false }
+        return LUInfo(guid: rt.record.guid, operationalStatus: state, provider: rt.record.provider, properties: p,
+                      alias: p[LUPropertyName.alias] ?? rt.record.file,
+                      viewEntryCount: guid.map { stmf.views.views(of: $0).count } ?? 0,
+                      dataFile: rt.record.file, metaFile: p[LUPropertyName.metaFile], size: rt.lu?.size ?? rt.record.size,
+                      blockSize: p[LUPropertyName.blockSize].flatMap { UInt32($0) } ?? 512,
+                      managementURL: p[LUPropertyName.managementURL], vendorID: p[LUPropertyName.vendorID] ?? "",
+                      productID: p[LUPropertyName.productID] ?? "", serialNumber: p[LUPropertyName.serial],
+                      writeProtect: flag(LUPropertyName.writeProtect), writebackCache: !flag(LUPropertyName.writeCacheDisabled),
                       reason: rt.reason)
     }
 
@@ -83,54 +68,60 @@ extension ServiceCore {
     }
 
     /// Registers a live LU with STMF and brings it online when asked.
-    func activate(_ lu: SBDLogicalUnit, online: Bool) async throws(ServiceError) {
+    func activate(_ lu: any ManagedLogicalUnit, online: Bool) async throws(ServiceError) {
         do {
-            try stmf.registerLogicalUnit(lu)
+            try stmf.registerLogicalUnit(lu.logicalUnit)
             if online { try await stmf.setLogicalUnitState(lu.guid, online: true) }
         } catch {
             throw ServiceError(error)
         }
     }
 
-    /// Where a path really leads (symlinks resolved); refused when that is inside the state
-    /// directory (the store's own files).
-    func resolvedBackingPath(_ path: String) throws(ServiceError) -> String {
-        let resolved: String
-        do { resolved = try BackingPath.resolve(path).path } catch { throw Self.map(error) }
-        if let state = store.directory, let dir = try? BackingPath.resolve(state).path,
-           resolved == dir || resolved.hasPrefix(dir + "/") {
-            throw .badRequest("\(path): cannot hold a logical unit: it is inside stmfd's state directory \(dir)", code: "INVALID_PATH")
+    /// `path` with symlinks resolved when it exists, else as given.
+    static func canonicalPath(_ path: String) -> String {
+        guard let r = realpath(path, nil) else { return path }
+        defer { free(r) }
+        return String(cString: r)
+    }
+
+    /// Refuses a (resolved) path inside the state directory: the store's own files.
+    func checkOutsideStateDirectory(_ resolved: [String], given: [String]) throws(ServiceError) {
+        guard let state = store.directory else { return }
+        let dir = Self.canonicalPath(state)
+        for (r, g) in zip(resolved, given) where r == dir || r.hasPrefix(dir + "/") {
+            throw .badRequest("\(g): cannot hold a logical unit: it is inside stmfd's state directory \(dir)", code: "INVALID_PATH")
         }
-        return resolved
     }
 
     /// 403 unless the peer could open each path, symlinks resolved, read-write itself (`PeerAccess`).
     func checkPeerAccess(_ paths: [String], _ peer: PeerCredentials?) throws(ServiceError) {
         for p in paths {
-            if let why = PeerAccess.refusal(for: (try? BackingPath.resolve(p).path) ?? p, peer: peer) {
+            if let why = PeerAccess.refusal(for: Self.canonicalPath(p), peer: peer) {
                 throw ServiceError(403, "PERMISSION_DENIED", why)
             }
         }
     }
 
     public func createLU(_ r: CreateLURequest, peer: PeerCredentials? = nil) async throws(ServiceError) -> LUInfo {
-        let backing = try Self.backing(for: r.file)
-        do { try r.properties.validate() } catch { throw Self.map(error) }
-        var r = r
-        if case .path = backing { r.file = try resolvedBackingPath(r.file) }
-        if let m = r.properties.metaFile { r.properties.metaFile = try resolvedBackingPath(m) }
-        try checkNotInUse([r.file] + (r.properties.metaFile.map { [$0] } ?? []))
-        try checkPeerAccess([r.file] + (r.properties.metaFile.map { [$0] } ?? []), peer)
-        if let g = r.properties.guid.flatMap(LUGUID.init), luRuntimes[g] != nil {
+        let provider = try luProvider(r.provider)
+        let given: [String: String], source: String, properties: [String: String]
+        do {
+            given = try provider.normalize(r.properties, for: .create)
+            (source, properties) = try provider.resolve(source: r.file, properties: given)
+        } catch { throw ServiceError(error) }
+        let files = provider.files(source: source, properties: properties)
+        try checkOutsideStateDirectory(files, given: provider.files(source: r.file, properties: given))
+        try checkNotInUse(files)
+        try checkPeerAccess(files, peer)
+        if let g = properties[LUPropertyName.guid].flatMap(LUGUID.init), luRuntimes[g] != nil {
             throw .conflict("\(g): a logical unit with this GUID exists", code: "LU_EXISTS")
         }
-        if case .path = backing, let why = DescriptorBudget.refusal() { throw ServiceError(507, "TOO_MANY_OPEN_FILES", why) }
-        let lu: SBDLogicalUnit
-        let resolvedBacking: SBDBacking = if case .path = backing { .path(r.file) } else { backing }
-        do {
-            lu = try SBDLogicalUnit.create(properties: r.properties, backing: resolvedBacking, overwrite: r.overwrite ?? false)
-        } catch { throw Self.map(error) }
-        let rec = Self.record(of: lu, file: r.file, online: true)
+        if !files.isEmpty, let why = DescriptorBudget.refusal() { throw ServiceError(507, "TOO_MANY_OPEN_FILES", why) }
+        let lu: any ManagedLogicalUnit
+        do { lu = try provider.create(source: source, properties: properties, overwrite: r.overwrite ?? false) } catch {
+            throw ServiceError(error)
+        }
+        let rec = Self.record(of: lu, provider: provider.name, file: source, online: true)
         do {
             try store.write { db in try StoredConfiguration.insertLU(db, rec) }
         } catch {
@@ -139,29 +130,27 @@ extension ServiceCore {
         }
         luRuntimes[lu.guid] = LURuntime(record: rec, lu: lu)
         try await activate(lu, online: true)
-        logger.info("created logical unit", metadata: ["guid": "\(lu.guid)", "file": "\(r.file)"])
+        logger.info("created logical unit", metadata: ["guid": "\(lu.guid)", "provider": "\(provider.name)", "file": "\(source)"])
         return info(luRuntimes[lu.guid]!)
     }
 
     public func importLU(_ r: ImportLURequest, peer: PeerCredentials? = nil) async throws(ServiceError) -> LUInfo {
-        let path = r.meta ?? r.file
-        _ = try Self.backing(for: path)
-        try checkNotInUse([r.file] + (r.meta.map { [$0] } ?? []))
-        try checkPeerAccess([r.file] + (r.meta.map { [$0] } ?? []), peer)
-        if let why = DescriptorBudget.refusal() { throw ServiceError(507, "TOO_MANY_OPEN_FILES", why) }
-        let lu: SBDLogicalUnit
-        do { lu = try SBDLogicalUnit.importLU(path: path) } catch {
-            var e = Self.map(error)
-            if !e.api.message.contains(path) { e.api.message = "\(path): " + e.api.message }
-            throw e
-        }
+        let provider = try luProvider(r.provider)
+        let properties: [String: String]
+        do { properties = try provider.normalize(r.properties, for: .import) } catch { throw ServiceError(error) }
+        let files = provider.files(source: r.file, properties: properties)
+        try checkNotInUse(files)
+        try checkPeerAccess(files, peer)
+        if !files.isEmpty, let why = DescriptorBudget.refusal() { throw ServiceError(507, "TOO_MANY_OPEN_FILES", why) }
+        let lu: any ManagedLogicalUnit
+        do { lu = try provider.importLU(source: r.file, properties: properties) } catch { throw ServiceError(error) }
         if luRuntimes[lu.guid] != nil {
-            lu.delete()
+            lu.delete(eraseMetadata: false)
             throw .conflict("\(lu.guid): a logical unit with this GUID exists", code: "LU_EXISTS")
         }
-        let rec = Self.record(of: lu, file: r.file, online: true)
+        let rec = Self.record(of: lu, provider: provider.name, file: r.file, online: true)
         do { try store.write { db in try StoredConfiguration.insertLU(db, rec) } } catch {
-            lu.delete()
+            lu.delete(eraseMetadata: false)
             throw .storeFailed(error)
         }
         luRuntimes[lu.guid] = LURuntime(record: rec, lu: lu)
@@ -171,13 +160,20 @@ extension ServiceCore {
 
     public func modifyLU(_ guidText: String, _ r: ModifyLURequest) async throws(ServiceError) -> LUInfo {
         let (guid, rt) = try requireRuntime(guidText)
+        if let name = r.provider {
+            _ = try luProvider(name)
+            guard name == rt.record.provider else {
+                throw .badRequest("\(guid): the logical unit's provider is \(rt.record.provider), not \(name)", code: "PROVIDER_MISMATCH")
+            }
+        }
+        let provider = try luProvider(rt.record.provider)
+        let change: [String: String]
+        do { change = try provider.normalize(r.properties, for: .modify) } catch { throw ServiceError(error) }
         guard let lu = rt.lu else {
             throw .conflict("\(guid): logical unit is not available: \(rt.reason ?? "backing store not open")", code: "LU_UNAVAILABLE")
         }
-        let m = SBDModification(size: r.size, alias: r.alias.map { .some($0) }, writeCacheDisabled: r.writeCacheDisabled,
-                                writeProtect: r.writeProtect, managementURL: r.managementURL.map { .some($0) })
-        do { try await lu.modify(m) } catch { throw Self.map(error) }
-        let rec = Self.record(of: lu, file: rt.record.file, online: rt.record.online)
+        do { try await lu.modify(change) } catch { throw ServiceError(error) }
+        let rec = Self.record(of: lu, provider: rt.record.provider, file: rt.record.file, online: rt.record.online)
         do { try store.write { db in try StoredConfiguration.insertLU(db, rec) } } catch { throw .storeFailed(error) }
         luRuntimes[guid]?.record = rec
         return info(luRuntimes[guid]!)
@@ -218,28 +214,21 @@ extension ServiceCore {
         do { try await stmf.setLogicalUnitState(guid, online: online) } catch { throw ServiceError(error) }
     }
 
-    /// Opens one stored LU: RAM LUs are re-created empty; file LUs are imported from their
-    /// metadata, which must carry the stored GUID.
+    /// Opens one stored LU through its provider, which must bring back the stored GUID.
     func open(_ rec: StoredConfiguration.LU) -> LURuntime {
-        do {
-            let lu: SBDLogicalUnit
-            if rec.file.hasPrefix(Self.ramPrefix) {
-                var p = rec.properties
-                p.guid = rec.guid
-                p.size = rec.size
-                lu = try SBDLogicalUnit.create(properties: p, backing: .ram)
-            } else {
-                lu = try SBDLogicalUnit.importLU(path: rec.meta ?? rec.file)
-                guard lu.guid.description == rec.guid else {
-                    let found = lu.guid
-                    lu.delete()
-                    return LURuntime(record: rec, lu: nil, reason: "backing store holds a different logical unit (\(found))")
-                }
-            }
-            return LURuntime(record: rec, lu: lu)
-        } catch {
-            return LURuntime(record: rec, lu: nil, reason: error.description)
+        guard let guid = LUGUID(rec.guid) else { return LURuntime(record: rec, lu: nil, reason: "invalid GUID \(rec.guid)") }
+        guard let provider = providers.logicalUnitProvider(named: rec.provider) else {
+            return LURuntime(record: rec, lu: nil, reason: "no logical unit provider named \(rec.provider) is registered")
         }
+        let lu: any ManagedLogicalUnit
+        do { lu = try provider.open(guid: guid, source: rec.file, size: rec.size, properties: rec.properties) } catch {
+            return LURuntime(record: rec, lu: nil, reason: error.message)
+        }
+        guard lu.guid == guid else {
+            lu.delete(eraseMetadata: false)
+            return LURuntime(record: rec, lu: nil, reason: "backing store holds a different logical unit (\(lu.guid))")
+        }
+        return LURuntime(record: rec, lu: lu)
     }
 
     func loadLogicalUnits(_ records: [StoredConfiguration.LU]) async {

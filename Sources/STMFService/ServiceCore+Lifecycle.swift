@@ -14,7 +14,7 @@ extension ServiceCore {
         }
         stmf.replaceViews(v)
         for p in c.targetPorts { portRecords[p.name] = p }
-        let fileLUs = c.logicalUnits.filter { !$0.file.hasPrefix("ram:") }.count
+        let fileLUs = c.logicalUnits.filter { !files(of: $0).isEmpty }.count
         let fileLimit = DescriptorBudget.limit
         if fileLimit != Int.max, fileLUs + DescriptorBudget.reserve > fileLimit {
             logger.warning("the stored file LUs need more open files than stmfd may have; some will not load",

@@ -2,7 +2,6 @@ import Foundation
 import GRDB
 import Logging
 import STMF
-import SBD
 import STMFAPI
 import FCTarget
 import Udev
@@ -14,6 +13,8 @@ import Udev
 public actor ServiceCore {
     public nonisolated let stmf: STMF
     let store: ConfigStore
+    /// The LU and port providers, by the names stored LUs and ports carry.
+    public nonisolated let providers: ProviderRegistry
     let logger: Logger
     var configStatus = "uninitialized"
     /// Target port records (provider, alias, properties) by name.
@@ -21,8 +22,8 @@ public actor ServiceCore {
     /// Logical units: their stored record, the live LU when its backing store opened, and
     /// why not when it did not.
     var luRuntimes: [LUGUID: LURuntime] = [:]
-    /// Live emulated FC target ports by target name.
-    var emulatedPorts: [String: EmulatedTargetPort] = [:]
+    /// Live target ports stmfd brought up from the store, by target name.
+    var startedPorts: [String: any PortProvider] = [:]
     /// This machine's FC HBA ports as last seen (by WWPN), and the watch that keeps them live.
     var hbaPorts: [String: HBAPort] = [:]
     var hbaWatch: (watcher: HBAWatcher, task: Task<Void, Never>)?
@@ -35,14 +36,16 @@ public actor ServiceCore {
 
     struct LURuntime {
         var record: StoredConfiguration.LU
-        var lu: SBDLogicalUnit?
+        var lu: (any ManagedLogicalUnit)?
         var reason: String?
     }
 
-    public init(stmf: STMF, store: ConfigStore, logger: Logger) {
+    /// `providers`: stmfd's own (`ProviderRegistry.stmfd`) unless given.
+    public init(stmf: STMF, store: ConfigStore, logger: Logger, providers: ProviderRegistry? = nil) {
         self.stmf = stmf
         self.store = store
         self.logger = logger
+        self.providers = providers ?? .stmfd(logger: logger)
     }
 
     public func state() -> ServiceState {

@@ -8,8 +8,25 @@ public struct ServiceError: Error, CustomStringConvertible, Sendable {
     public var api: APIError
 
     public init(_ status: Int, _ code: String, _ message: String) {
+        self.init(status, APIError(code: code, message: message))
+    }
+
+    public init(_ status: Int, _ api: APIError) {
         self.httpStatus = status
-        self.api = APIError(code: code, message: message)
+        self.api = api
+    }
+
+    /// An LU provider's refusal, with the status its kind calls for.
+    public init(_ e: LUProviderError) {
+        let status: Int = switch e.kind {
+        case .invalidRequest: 400
+        case .conflict: 409
+        case .permissionDenied: 403
+        case .noSpace: 507
+        case .invalidData: 422
+        case .failed: 500
+        }
+        self.init(status, e.code, e.message)
     }
 
     public var description: String { api.message }

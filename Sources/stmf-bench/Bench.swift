@@ -55,9 +55,7 @@ struct ConfigScale: ParsableCommand {
 
         var t = now()
         for i in 0..<count {
-            var p = SBDProperties()
-            p.size = 1 << 20
-            p.alias = "lu\(i)"
+            let p = [LUPropertyName.size: "1m", LUPropertyName.alias: "lu\(i)"]
             let info = try client.call("POST", "/v1/lus", body: CreateLURequest(file: "ram:lu\(i)", properties: p), as: LUInfo.self)
             _ = try client.call("POST", "/v1/lus/\(info.guid)/views", body: AddViewRequest(), as: ViewEntryInfo.self)
         }

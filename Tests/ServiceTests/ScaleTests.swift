@@ -19,8 +19,9 @@ import STMFAPI
             p.writeCacheDisabled = i % 3 == 0
             let guid = String(format: "600144F0%024X", i)
             p.guid = guid
-            c.logicalUnits.append(.init(guid: guid, file: "/data/lu\(i).img", meta: i % 7 == 0 ? "/meta/lu\(i)" : nil,
-                                        size: UInt64(i + 1) << 20, properties: p, online: i % 5 != 0,
+            p.metaFile = i % 7 == 0 ? "/meta/lu\(i)" : nil
+            c.logicalUnits.append(.init(guid: guid, provider: SBDProvider.name, file: "/data/lu\(i).img",
+                                        size: UInt64(i + 1) << 20, properties: p.propertyBag, online: i % 5 != 0,
                                         reservations: i % 11 == 0 ? Array(repeating: UInt8(i & 0xFF), count: 300) : nil))
         }
         for g in 0..<groups {

@@ -37,6 +37,8 @@ public final class STMF: Sendable, LUServices {
     }
     let state = Locked(State())
     let observer: (any TaskObserver)?
+    /// Back ends told of every view, LU-state and port-state change (`ViewObserver`).
+    let viewObservers = Locked(ViewObservers())
     public let limits: Limits
 
     /// How many tasks STMF accepts before it answers TASK SET FULL or BUSY (SAM-5 5.3.1): a
@@ -66,12 +68,14 @@ public final class STMF: Sendable, LUServices {
             s.lus[lu.guid] = LUState(record: LURecord(lu), state: .offline)
         }
         lu.attach(self)
+        notifyViewObservers(.logicalUnit(lu.guid))
     }
 
     /// Takes the LU offline (aborting its tasks) and removes it. Its views stay.
     public func deregisterLogicalUnit(_ guid: LUGUID) async throws(STMFError) {
         try await setLogicalUnitState(guid, online: false)
         state.withLock { s in s.lus[guid] = nil }
+        notifyViewObservers(.logicalUnit(guid))
     }
 
     public func setLogicalUnitState(_ guid: LUGUID, online: Bool) async throws(STMFError) {
@@ -90,6 +94,7 @@ public final class STMF: Sendable, LUServices {
             state.withLock { s in s.lus[guid]?.state = .online; refreshAllSessions(&s) }
         }
         record.lu.handle(.stateChanged(online: online))
+        notifyViewObservers(.logicalUnit(guid))
     }
 
     public func logicalUnitState(_ guid: LUGUID) -> ResourceState? {
@@ -121,6 +126,7 @@ public final class STMF: Sendable, LUServices {
             s.ports[name] = PortState(provider: provider, state: .offline, relativeID: rid, groupID: groupID, alias: alias)
             return rid
         }
+        notifyViewObservers(.targetPort(name))
         return TargetPortHandle(stmf: self, name: name, relativeID: rid, groupID: groupID)
     }
 
@@ -130,6 +136,7 @@ public final class STMF: Sendable, LUServices {
         state.withLock { s in
             if let p = s.ports.removeValue(forKey: name) { s.usedRelativeIDs.remove(p.relativeID) }
         }
+        notifyViewObservers(.targetPort(name))
     }
 
     /// online-target / offline-target: asks the provider, then ends remaining sessions.
@@ -163,6 +170,7 @@ public final class STMF: Sendable, LUServices {
             for session in sessions { await removeSession(session) }
             state.withLock { s in s.ports[name]?.state = .offline }
         }
+        notifyViewObservers(.targetPort(name))
     }
 
     public func targetPortState(_ name: PortIdentifier) -> ResourceState? {
@@ -224,7 +232,7 @@ public final class STMF: Sendable, LUServices {
     /// Applies a change to the view configuration and updates every live session's LUN map.
     @discardableResult
     public func updateViews<T>(_ body: (inout ViewConfiguration) throws(ViewError) -> T) throws(STMFError) -> T {
-        try state.withLock { (s: inout State) throws(STMFError) -> T in
+        let result = try state.withLock { (s: inout State) throws(STMFError) -> T in
             var v = s.views
             let result: T
             do throws(ViewError) { result = try body(&v) } catch { throw .view(error) }
@@ -232,6 +240,8 @@ public final class STMF: Sendable, LUServices {
             refreshAllSessions(&s)
             return result
         }
+        notifyViewObservers(.views)
+        return result
     }
 
     /// Installs a whole view configuration (validated by the caller) and updates every live
@@ -241,6 +251,7 @@ public final class STMF: Sendable, LUServices {
             s.views = views
             refreshAllSessions(&s)
         }
+        notifyViewObservers(.views)
     }
 
     /// Adds a member to a target group; COMSTAR requires the target to be offline.

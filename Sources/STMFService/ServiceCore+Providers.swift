@@ -1,0 +1,56 @@
+import FCLink
+import FCPort
+import FCTarget
+import Logging
+import SBD
+import STMF
+
+/// The providers stmfd registers: the only place the service names a provider's own types.
+extension ProviderRegistry {
+    /// `sbd` for logical units; `fcemu` (emulated FC target ports) and `qla2xxx` (bound HBA
+    /// ports) for target ports.
+    public static func stmfd(logger: Logger) -> ProviderRegistry {
+        var r = ProviderRegistry()
+        do {
+            try r.register(SBDProvider())
+            try r.register(EmulatedPortProvider(logger: logger))
+            try r.register(QLogicPortProvider())
+        } catch {
+            preconditionFailure("stmfd's providers do not register: \(error)")
+        }
+        return r
+    }
+}
+
+/// `fcemu`: a persistent emulated FC target port of stmfd on an `fcfabric` socket
+/// (`fcadm create-emulated-port`).
+struct EmulatedPortProvider: PortProviderFactory {
+    let logger: Logger
+    var name: String { ServiceCore.emulatedProvider }
+    var summary: String { "emulated Fibre Channel target ports on an fcfabric switch" }
+    var properties: [ProviderPropertyHelp] {
+        [.init("fabric", "the emulated fabric's socket"), .init("node-wwn", "the port's node WWN, 16 hex digits")]
+    }
+
+    func start(_ port: StoredTargetPort, stmf: STMF) throws -> (any PortProvider)? {
+        guard case let .wwn(wwpn) = port.name else { throw STMFError.providerFailed("\(port.name) is not an FC port name") }
+        let p = EmulatedTargetPort(stmf: stmf, portName: wwpn, nodeName: port.properties["node-wwn"].flatMap { WWN($0) },
+                                   fabricPath: port.properties["fabric"] ?? FabricAddress.defaultSocketPath, logger: logger)
+        _ = try p.register(alias: port.alias, relativeID: port.relativeID)
+        return p
+    }
+}
+
+/// `qla2xxx`: an HBA port of this machine bound to target mode (`fcadm bind-port`). stmfd keeps
+/// the binding and follows the port through the HBA watch; the kernel path (LIO tcm_qla2xxx),
+/// not the store, will register the target with STMF, so nothing is started here.
+struct QLogicPortProvider: PortProviderFactory {
+    var name: String { ServiceCore.qlogicProvider }
+    var summary: String { "QLogic HBA ports bound to target mode by WWN (served by the kernel path)" }
+    var properties: [ProviderPropertyHelp] {
+        [.init("node-wwn", "the port's node WWN"), .init("host-mode-before", "the host's qlini_mode before the binding, restored on unbind"),
+         .init("pci", "the HBA's PCI address")]
+    }
+
+    func start(_ port: StoredTargetPort, stmf: STMF) throws -> (any PortProvider)? { nil }
+}
