@@ -67,7 +67,8 @@ final class PaintLU: ManagedLogicalUnit, LogicalUnit {
     func shutdown() async {}
     func delete(eraseMetadata: Bool) {}
     func attach(_ services: any LUServices) {}
-    func execute(_ task: LUTask) async -> TaskResponse { .good }
+    func start(_ task: LUTask) -> TaskStart { .done(.good) }
+    func abort(_ task: LUTask) {}
     func handle(_ event: LUEvent) {}
 }
 
