@@ -82,7 +82,7 @@ let package = Package(
         ], path: "Sources/FCTarget", swiftSettings: commandPath),
 
         // The emulated initiator HBA: fabric login, discovery, FCP exchanges, benchmarks.
-        .target(name: "FCInitiator", dependencies: ["FCPort", "FCLink", "STMF", "Locking"], path: "Sources/FCInitiator", swiftSettings: commandPath),
+        .target(name: "FCInitiator", dependencies: ["FCPort", "FCLink", "STMF", "Locking", "Runtime"], path: "Sources/FCInitiator", swiftSettings: commandPath),
 
         // LD_PRELOAD library: a fake /dev/sg path whose SG_IO goes to an SGBridge socket.
         .target(name: "CSGShim", path: "CModules/CSGShim", linkerSettings: [.linkedLibrary("dl")]),

@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # The FC path's benchmark: builds release binaries, starts fcfabric and stmfd in a temporary
-# state directory with a RAM-backed LU (/dev/shm) exported over an emulated target port, and
-# runs `fcinit bench` against it — which measures, in the same run, the raw socket relay limit
-# of the same topology (and, with --reflector, the relay reflector limit). Extra arguments go
-# to `fcinit bench` (e.g. --seconds 2 --only qd32 --reflector --json). Stops what it started.
+# state directory with a 1 GiB LU exported over an emulated target port, and runs `fcinit
+# bench` against it — which measures, in the same run, the raw socket relay limit of the same
+# topology (and, with --reflector, the relay reflector limit).
+#
+#   scripts/bench-fc.sh [--lu ram|file] [fcinit bench options]
+#
+# --lu ram   an SBD RAM LU (the default)
+# --lu file  an SBD file LU on /dev/shm (tmpfs), served through the event loops' io_uring
+# Other arguments go to `fcinit bench` (e.g. --seconds 2 --only qd32 --reflector --json).
+# Stops what it started.
 set -euo pipefail
+kind=ram
+if [ "${1:-}" = "--lu" ]; then kind="$2"; shift 2; fi
+case "$kind" in ram|file) ;; *) echo "bench-fc.sh: --lu ram or --lu file" >&2; exit 2 ;; esac
 cd "$(dirname "$0")/.."
 export SWIFT_DETERMINISTIC_HASHING=1
 for p in fcfabric stmfd stmfadm sbdadm fcadm fcinit; do swift build -c release --product "$p" >/dev/null 2>&1 || swift build -c release --product "$p"; done
@@ -28,10 +37,11 @@ pids+=($!)
 "$BIN/stmfd" --state-dir "$STMF_STATE_DIR" 2>"$DIR/stmfd.log" &
 pids+=($!)
 for _ in $(seq 100); do [ -S "$STMF_STATE_DIR/stmf.sock" ] && [ -S "$FCFABRIC_SOCKET" ] && break; sleep 0.1; done
-GUID=$("$BIN/sbdadm" create-lu -s 1g "$LU" --json | sed -n 's/.*"guid" *: *"\([0-9A-Fa-f]*\)".*/\1/p' | head -1)
+if [ "$kind" = ram ]; then BACKING=ram:bench; WHERE="RAM"; else BACKING=$LU; WHERE="file on $LU"; fi
+GUID=$("$BIN/sbdadm" create-lu -s 1g "$BACKING" --json | sed -n 's/.*"guid" *: *"\([0-9A-Fa-f]*\)".*/\1/p' | head -1)
 "$BIN/stmfadm" create-hg bench-hosts
 "$BIN/stmfadm" add-hg-member -g bench-hosts "wwn.$HOST_WWPN"
 "$BIN/stmfadm" add-view -h bench-hosts "$GUID"
 "$BIN/fcadm" create-emulated-port -p "$TARGET_WWPN" --fabric "$FCFABRIC_SOCKET" >/dev/null
-echo "LU $GUID (1 GiB on $LU) behind wwn.$TARGET_WWPN; load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "LU $GUID (1 GiB, $WHERE) behind wwn.$TARGET_WWPN; load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 FCINIT_WWPN=$HOST_WWPN "$BIN/fcinit" bench --target "wwn.$TARGET_WWPN" --lun 0 "$@"

@@ -1,6 +1,7 @@
 import FCLink
 import FCPort
 import Foundation
+import Runtime
 import STMF
 import Synchronization
 
@@ -68,58 +69,126 @@ public struct BenchTarget: Sendable {
 /// Runs workloads through `FCInitiator.execute` and measures them.
 public enum BenchRunner {
     /// Runs `workload` for `seconds` against `target` and returns IOPS, MB/s and latency
-    /// percentiles from every completed command's latency.
+    /// percentiles from every completed command's latency. The workload runs to completion on
+    /// the initiator port's event loop, as an HBA driver's completion path does: each of the
+    /// `queueDepth` slots issues its next command from the completion of its last one (no task,
+    /// no continuation, no thread hop per command), and the commands of one turn of the loop
+    /// leave in one write.
     public static func run(_ workload: BenchWorkload, initiator: FCInitiator, target: BenchTarget,
                            seconds: Double) async -> BenchFigures {
         let ioBlocks = max(1, workload.blockBytes / target.blockSize)
-        let slots = max(1, target.blocks / UInt64(ioBlocks))
-        let sequential = AtomicCounter()
-        let start = ContinuousClock.now
-        let deadline = start + .milliseconds(Int(seconds * 1000))
-        let pattern = [UInt8](repeating: 0xA5, count: ioBlocks * target.blockSize)
-        let perWorker = await withTaskGroup(of: ([Int64], Int).self) { group in
-            for worker in 0..<workload.queueDepth {
-                group.addTask {
-                    var latencies: [Int64] = []
-                    latencies.reserveCapacity(1 << 16)
-                    var errors = 0
-                    var rng = UInt64(0x9E37_79B9_7F4A_7C15) &* UInt64(worker + 1)
-                    while ContinuousClock.now < deadline {
-                        let slot: UInt64
-                        if workload.random {
-                            rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17
-                            slot = rng % slots
-                        } else {
-                            slot = sequential.next() % slots
-                        }
-                        let lba = slot * UInt64(ioBlocks)
-                        let request: SCSIRequest = workload.operation == .read
-                            ? .read16(lun: target.lun, lba: lba, blocks: UInt32(ioBlocks), blockSize: target.blockSize)
-                            : .write16(lun: target.lun, lba: lba, data: pattern, blockSize: target.blockSize)
-                        let t0 = ContinuousClock.now
-                        do throws(InitiatorError) {
-                            let r = try await initiator.execute(request, target: target.id)
-                            if r.status == .good {
-                                latencies.append(nanoseconds(ContinuousClock.now - t0))
-                            } else {
-                                errors += 1
-                            }
-                        } catch {
-                            errors += 1
-                            if case .notLoggedIn = error { break }
-                            if case .notOnline = error { break }
-                        }
-                    }
-                    return (latencies, errors)
-                }
-            }
-            var all: [([Int64], Int)] = []
-            for await r in group { all.append(r) }
-            return all
+        let run = LoopRun(workload: workload, initiator: initiator, target: target, ioBlocks: ioBlocks,
+                          seconds: seconds)
+        let loop = initiator.nport.loop
+        let elapsed = await withCheckedContinuation { (c: CheckedContinuation<Double, Never>) in
+            loop.execute { run.start(c) }
         }
-        let elapsed = Double(nanoseconds(ContinuousClock.now - start)) / 1e9
-        return figures(workload.name, latencies: perWorker.flatMap { $0.0 }, errors: perWorker.reduce(0) { $0 + $1.1 },
+        return figures(workload.name, latencies: run.slots.flatMap(\.latencies), errors: run.slots.reduce(0) { $0 + $1.errors },
                        elapsed: elapsed, bytesPerIO: ioBlocks * target.blockSize)
+    }
+
+    /// One workload's run on the initiator's loop: its slots, their requests and latencies
+    /// (touched on the loop thread only).
+    final class LoopRun: @unchecked Sendable {
+        final class Slot: @unchecked Sendable {
+            var latencies: [Int64] = []
+            var errors = 0
+            var started: UInt64 = 0
+            var rng: UInt64
+            var onDone: (@Sendable (Result<SCSIResult, InitiatorError>) -> Void)!
+            init(_ i: Int) {
+                rng = 0x9E37_79B9_7F4A_7C15 &* UInt64(i + 1)
+                latencies.reserveCapacity(1 << 16)
+            }
+        }
+
+        let workload: BenchWorkload
+        let initiator: FCInitiator
+        let target: BenchTarget
+        let ioBlocks: Int
+        let slotsCount: UInt64
+        let pattern: [UInt8]
+        let clock: any LoopClock
+        var slots: [Slot] = []
+        var sequential: UInt64 = 0
+        var outstanding = 0
+        var begin: UInt64 = 0
+        var deadline: UInt64 = 0
+        var finished: CheckedContinuation<Double, Never>?
+
+        init(workload: BenchWorkload, initiator: FCInitiator, target: BenchTarget, ioBlocks: Int, seconds: Double) {
+            self.workload = workload
+            self.initiator = initiator
+            self.target = target
+            self.ioBlocks = ioBlocks
+            slotsCount = max(1, target.blocks / UInt64(ioBlocks))
+            pattern = [UInt8](repeating: 0xA5, count: ioBlocks * target.blockSize)
+            clock = initiator.nport.loop.clock
+            self.seconds = seconds
+        }
+        let seconds: Double
+
+        func start(_ c: CheckedContinuation<Double, Never>) {
+            finished = c
+            begin = clock.now()
+            deadline = begin &+ UInt64(seconds * 1e9)
+            slots = (0..<workload.queueDepth).map { Slot($0) }
+            for slot in slots {
+                slot.onDone = { [unowned self, unowned slot] result in self.done(slot, result) }
+            }
+            for slot in slots { issue(slot) }
+        }
+
+        private func issue(_ slot: Slot) {
+            let n: UInt64
+            if workload.random {
+                slot.rng ^= slot.rng << 13; slot.rng ^= slot.rng >> 7; slot.rng ^= slot.rng << 17
+                n = slot.rng % slotsCount
+            } else {
+                n = sequential % slotsCount
+                sequential &+= 1
+            }
+            let lba = n * UInt64(ioBlocks)
+            let request: SCSIRequest = workload.operation == .read
+                ? .read16(lun: target.lun, lba: lba, blocks: UInt32(ioBlocks), blockSize: target.blockSize)
+                : .write16(lun: target.lun, lba: lba, data: pattern, blockSize: target.blockSize)
+            outstanding += 1
+            slot.started = clock.now()
+            initiator.submit(request, target: target.id, completion: slot.onDone)
+        }
+
+        private func done(_ slot: Slot, _ result: Result<SCSIResult, InitiatorError>) {
+            let loop = initiator.nport.loop
+            // A command that failed without reaching the link (or ended by link loss seen
+            // elsewhere) may complete on another thread: its slot's state is the loop's.
+            guard loop.inEventLoop else { return loop.execute { [self] in done(slot, result) } }
+            outstanding -= 1
+            let now = clock.now()
+            var stop = false
+            switch result {
+            case .success(let r) where r.status == .good:
+                slot.latencies.append(Int64(now &- slot.started))
+            case .success:
+                slot.errors += 1
+            case .failure(let e):
+                slot.errors += 1
+                if case .notLoggedIn = e { stop = true }
+                if case .notOnline = e { stop = true }
+            }
+            if !stop && now < deadline {
+                // After a failure the next command waits for the loop's next turn, so a command
+                // that fails before it is sent cannot recurse here.
+                if case .failure = result {
+                    outstanding += 1
+                    loop.execute { [self] in outstanding -= 1; issue(slot) }
+                } else {
+                    issue(slot)
+                }
+            } else if outstanding == 0, let c = finished {
+                finished = nil
+                c.resume(returning: Double(now &- begin) / 1e9)
+            }
+        }
     }
 
     /// IOPS, MB/s and latency percentiles of `latencies` (nanoseconds, one per completed I/O).

@@ -9,23 +9,41 @@ typealias Outcome = Result<SCSIResult, InitiatorError>
 /// `FCInitiator`. The link's reader thread calls `receive`; submitters call `start`; timers
 /// fire from `MachineTimers`. Each caller waits on a continuation keyed by its OX_ID.
 final class ExchangeTable: @unchecked Sendable {
+    /// Who waits for a command: an async caller, or a callback run where the command ends (the
+    /// link's loop, for a command that completes by a frame).
+    enum Waiter {
+        case continuation(CheckedContinuation<Outcome, Never>)
+        case callback(@Sendable (Outcome) -> Void)
+
+        func resume(_ o: Outcome) {
+            switch self {
+            case .continuation(let c): c.resume(returning: o)
+            case .callback(let f): f(o)
+            }
+        }
+    }
+
     struct State {
         var machine = InitiatorExchangeMachine()
-        var waiting: [UInt16: CheckedContinuation<Outcome, Never>] = [:]
+        var waiting: [UInt16: Waiter] = [:]
     }
 
     /// Set once, before the N_Port starts.
     private(set) var nport: NPort!
     let state = Locked(State())
-    let timers = MachineTimers()
+    /// The command timers, on the N_Port's loop (so a command that times out ends on the same
+    /// thread as one the target answers). Set once with `attach`.
+    private(set) var timers: MachineTimers!
 
-    init() {
+    init() {}
+
+    func attach(_ nport: NPort) {
+        self.nport = nport
+        timers = MachineTimers(loop: nport.loop)
         timers.onFire { [weak self] ids in
             for id in ids { self?.handle(.timerFired(id)) }
         }
     }
-
-    func attach(_ nport: NPort) { self.nport = nport }
 
     /// Changes each time the link is lost; a command started with an older value fails.
     var generation: Int { state.withLock { $0.machine.linkEpoch } }
@@ -38,14 +56,14 @@ final class ExchangeTable: @unchecked Sendable {
         state.withLock { $0.machine.resourceAllocationTimeout = ratov }
     }
 
-    /// Sends `command` and resumes `c` when it ends.
-    func start(_ command: InitiatorExchangeMachine.Command, generation: Int, continuation c: CheckedContinuation<Outcome, Never>) {
+    /// Sends `command`; `waiter` gets its outcome when it ends.
+    func start(_ command: InitiatorExchangeMachine.Command, generation: Int, waiter: Waiter) {
         let started = state.withLock { s -> Bool in
             guard s.waiting[command.oxid] == nil else { return false }
-            s.waiting[command.oxid] = c
+            s.waiting[command.oxid] = waiter
             return true
         }
-        guard started else { return c.resume(returning: .failure(.linkDown)) }
+        guard started else { return waiter.resume(.failure(.linkDown)) }
         handle(.start(command, linkEpoch: generation))
     }
 
@@ -73,7 +91,7 @@ final class ExchangeTable: @unchecked Sendable {
         let (value, actions, done) = state.withLock { s in
             let value = before(s.machine)
             let actions = s.machine.handle(event, at: timers.now)
-            var done: [(CheckedContinuation<Outcome, Never>, Outcome)] = []
+            var done: [(Waiter, Outcome)] = []
             for case .completed(let oxid, let result) in actions {
                 if let c = s.waiting.removeValue(forKey: oxid) { done.append((c, Self.outcome(result))) }
             }
@@ -96,7 +114,7 @@ final class ExchangeTable: @unchecked Sendable {
             case .completed: break
             }
         }
-        for (c, outcome) in done { c.resume(returning: outcome) }
+        for (w, outcome) in done { w.resume(outcome) }
         return value
     }
 

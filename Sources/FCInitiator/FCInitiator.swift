@@ -213,17 +213,41 @@ public final class FCInitiator: Sendable {
     }
 
     private func run(_ command: FCPCommand, request: SCSIRequest, target: FCID) async throws(InitiatorError) -> SCSIResult {
+        let exchange = try prepare(command, request: request, target: target)
+        let result = await withCheckedContinuation { (c: CheckedContinuation<Outcome, Never>) in
+            table.start(exchange.command, generation: exchange.generation, waiter: .continuation(c))
+        }
+        return try result.get()
+    }
+
+    /// The exchange for a command: the login checked, an OX_ID taken.
+    private func prepare(_ command: FCPCommand, request: SCSIRequest, target: FCID) throws(InitiatorError)
+        -> (command: InitiatorExchangeMachine.Command, generation: Int) {
         guard let me = nport.portID else { throw .notOnline }
         guard let remote = nport.remotePort(target), remote.fcp != nil else { throw .notLoggedIn(target) }
         let generation = table.generation
         guard let oxid = nport.allocateExchangeID() else { throw .noExchangeIDs }
-        let exchange = InitiatorExchangeMachine.Command(
+        return (InitiatorExchangeMachine.Command(
             oxid: oxid, source: me, target: target, command: command, dataOut: request.dataOut,
-            maximumPayload: remote.receiveDataFieldSize, timeout: request.timeout ?? nport.exchangeTimeout, tag: request.tag)
-        let result = await withCheckedContinuation { (c: CheckedContinuation<Outcome, Never>) in
-            table.start(exchange, generation: generation, continuation: c)
+            maximumPayload: remote.receiveDataFieldSize, timeout: request.timeout ?? nport.exchangeTimeout, tag: request.tag),
+                generation)
+    }
+
+    /// Runs one command and calls `completion` with its outcome where it ends: on the port's
+    /// event loop for a command the target answers (no task, no continuation, no thread hop),
+    /// at once for one that cannot start. The run-to-completion path of `fcinit bench`; call it
+    /// on `nport.loop` so its frames join the loop's turn.
+    public func submit(_ request: SCSIRequest, target: FCID,
+                       completion: @escaping @Sendable (Result<SCSIResult, InitiatorError>) -> Void) {
+        guard request.lun < 0x4000 else { return completion(.failure(.transport("LUN \(request.lun) cannot be addressed"))) }
+        let command = FCPCommand(lun: LUNAddress.field(for: request.lun), cdb: request.cdb, direction: request.direction,
+                                 dataLength: UInt32(request.dataLength), taskAttribute: request.taskAttribute)
+        do throws(InitiatorError) {
+            let exchange = try prepare(command, request: request, target: target)
+            table.start(exchange.command, generation: exchange.generation, waiter: .callback(completion))
+        } catch {
+            completion(.failure(error))
         }
-        return try result.get()
     }
 
     /// Runs `request` on the target port named `wwpn`, retrying (up to `retries` times) a

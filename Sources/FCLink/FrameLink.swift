@@ -55,6 +55,8 @@ public final class FrameLink: @unchecked Sendable {
     private var flushScheduled = false
     private var unsent: [UInt8] = []
     private var unsentOffset = 0
+    /// EPOLLOUT is asked for (the socket was full).
+    private var waitingForRoom = false
     private var registration: EventLoop.Registration?
     private var hook: UInt64?
     private var onCloseHandler: (@Sendable (Error?) -> Void)?
@@ -180,7 +182,8 @@ public final class FrameLink: @unchecked Sendable {
             if n > 0 { unsentOffset += n; continue }
             if n < 0 && errno == EINTR { continue }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                if let registration { loop!.setWritable(registration, true) }
+                if !waitingForRoom, let registration { loop!.setWritable(registration, true) }
+                waitingForRoom = true
                 return
             }
             close()   // peer gone: the read side reports it
@@ -188,7 +191,8 @@ public final class FrameLink: @unchecked Sendable {
         }
         unsent.removeAll(keepingCapacity: true)
         unsentOffset = 0
-        if let registration { loop!.setWritable(registration, false) }
+        if waitingForRoom, let registration { loop!.setWritable(registration, false) }
+        waitingForRoom = false
         cond.lock()
         let more = !pending.isEmpty
         cond.broadcast()
@@ -218,9 +222,13 @@ public final class FrameLink: @unchecked Sendable {
             registration = loop.register(fd: fd) { [self] events in
                 if events & IOEvent.writable != 0 { writeUnsent() }
                 guard events & (IOEvent.readable | IOEvent.hangup) != 0 else { return }
-                // Up to four reads per wake-up, so one busy link does not starve the loop's others.
+                // Reads of at most `Self.loopReadSize` bytes, each parsed and its output
+                // flushed before the next: a peer's batch is taken in pieces, so the answers to
+                // the first commands leave while later ones are still being read and the
+                // processes of the fabric work side by side instead of in lockstep. At most
+                // four reads per wake-up, so one busy link does not starve the loop's others.
                 for _ in 0..<4 {
-                    let n = recv(fd, buffer.baseAddress! + filled, capacity - filled, Int32(MSG_DONTWAIT))
+                    let n = recv(fd, buffer.baseAddress! + filled, min(capacity - filled, Self.loopReadSize), Int32(MSG_DONTWAIT))
                     if n < 0 && errno == EINTR { continue }
                     if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
                     if n <= 0 { end(nil); return }
@@ -237,7 +245,8 @@ public final class FrameLink: @unchecked Sendable {
                         end(error)
                         return
                     }
-                    if n < capacity - (filled + n) { return }   // a short read: the socket is drained
+                    flush()
+                    if n < Self.loopReadSize { return }   // a short read: the socket is drained
                 }
             }
             hook = loop.addBatchEndHook { [self] in flush() }
@@ -247,6 +256,9 @@ public final class FrameLink: @unchecked Sendable {
 
     /// Ends a loop-mode link from the loop (set once it runs).
     private var closeOnLoop: (() -> Void)?
+
+    /// The most a loop-mode link reads at once (a record longer than this is read in pieces).
+    static let loopReadSize = 64 << 10
 
     private func startWriterIfNeeded() {
         guard !writerStarted else { return }

@@ -13,13 +13,22 @@ final class RangeLock: Sendable {
         var waiters: [Waiter] = []
 
         func conflictsWithHolders(_ lo: UInt64, _ hi: UInt64, _ ex: Bool) -> Bool {
-            for h in holders where h.active && h.lo < hi && lo < h.hi && (ex || h.exclusive) { return true }
+            // Indices, not for-in: an unoptimised build iterates through the generic sequence
+            // witness, which allocates; the command path allocates nothing in either build.
+            var i = 0
+            while i < holders.count {
+                let h = holders[i]
+                if h.active && h.lo < hi && lo < h.hi && (ex || h.exclusive) { return true }
+                i += 1
+            }
             return false
         }
 
         mutating func grant(_ lo: UInt64, _ hi: UInt64, _ ex: Bool) -> Int {
-            for i in holders.indices where !holders[i].active {
-                holders[i] = Holder(lo: lo, hi: hi, exclusive: ex, active: true); return i
+            var i = 0
+            while i < holders.count {
+                if !holders[i].active { holders[i] = Holder(lo: lo, hi: hi, exclusive: ex, active: true); return i }
+                i += 1
             }
             holders.append(Holder(lo: lo, hi: hi, exclusive: ex, active: true))
             return holders.count - 1
@@ -27,7 +36,9 @@ final class RangeLock: Sendable {
 
         mutating func tryAcquire(_ lo: UInt64, _ hi: UInt64, _ ex: Bool) -> Int? {
             if conflictsWithHolders(lo, hi, ex) { return nil }
-            for w in waiters where w.lo < hi && lo < w.hi && (ex || w.exclusive) { return nil }
+            if !waiters.isEmpty {
+                for w in waiters where w.lo < hi && lo < w.hi && (ex || w.exclusive) { return nil }
+            }
             return grant(lo, hi, ex)
         }
     }
