@@ -106,7 +106,7 @@ let package = Package(
         // The stmfd service: configuration store (SQLite), lifecycle, management API, metrics,
         // and the registry of the providers it links (SBD, the emulated FC port).
         .target(name: "STMFService", dependencies: [
-            "STMF", "SBD", "STMFAPI", "Checksum", "CSystemShims", "FCTarget", "FCLink", "FCPort", "Udev",
+            "STMF", "SBD", "Runtime", "STMFAPI", "Checksum", "CSystemShims", "FCTarget", "FCLink", "FCPort", "Udev",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),

@@ -8,9 +8,16 @@ public struct ServiceState: Codable, Sendable, Equatable {
     public var configStatus: String
     public var aluaStatus: String
     public var aluaNode: Int
-    public init(operationalStatus: String, configStatus: String, aluaStatus: String = "disabled", aluaNode: Int = 0) {
+    /// How file and block LUs do their I/O on the command path: "io_uring", or "thread pool"
+    /// where the kernel refuses io_uring (chosen when stmfd starts).
+    public var ioEngine: String?
+    /// Why io_uring is not used (nil when it is).
+    public var ioEngineNote: String?
+    public init(operationalStatus: String, configStatus: String, aluaStatus: String = "disabled", aluaNode: Int = 0,
+                ioEngine: String? = nil, ioEngineNote: String? = nil) {
         self.operationalStatus = operationalStatus; self.configStatus = configStatus
         self.aluaStatus = aluaStatus; self.aluaNode = aluaNode
+        self.ioEngine = ioEngine; self.ioEngineNote = ioEngineNote
     }
 }
 

@@ -295,6 +295,9 @@ public struct Stmfadm: ParsableCommand {
             print("Config Status     : \(s.configStatus)")
             print("ALUA Status       : \(s.aluaStatus)")
             print("ALUA Node         : \(s.aluaNode)")
+            if let io = s.ioEngine {
+                print("I/O Engine        : \(io)\(s.ioEngineNote.map { " (\($0))" } ?? "")")
+            }
         }
     }
 

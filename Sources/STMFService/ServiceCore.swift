@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import STMF
+import Runtime
 import STMFAPI
 import FCTarget
 import Udev
@@ -49,7 +50,9 @@ public actor ServiceCore {
     }
 
     public func state() -> ServiceState {
-        ServiceState(operationalStatus: "online", configStatus: configStatus)
+        let io = FileIO.engineInUse
+        return ServiceState(operationalStatus: "online", configStatus: configStatus,
+                            ioEngine: io.kind.rawValue, ioEngineNote: io.refusal)
     }
 
     // MARK: Change discipline

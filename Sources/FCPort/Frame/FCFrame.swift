@@ -80,20 +80,24 @@ public struct FCFrame: Hashable, Sendable {
         let dataLength = payload.count + fill
         let total = overhead + dataLength
         let prefix = record ? FrameStream.prefixLength : 0
-        let base = out.count
-        out.append(contentsOf: repeatElement(0, count: total + prefix))
-        out.withUnsafeMutableBytes { raw in
-            if record { (raw.baseAddress! + base).storeBytes(of: UInt32(total).bigEndian, as: UInt32.self) }
-            let p = raw.baseAddress! + base + prefix
-            p.storeBytes(of: start.rawValue.bigEndian, as: UInt32.self)
-            var h = header
-            h.control = h.control.withFillBytes(fill)
-            h.write(to: p + 4)
-            if payload.count > 0 { (p + 28).copyMemory(from: payload.baseAddress!, byteCount: payload.count) }
-            let crc = CRC32.update(0, UnsafeRawBufferPointer(start: p + 4, count: FrameHeader.length + dataLength))
-            (p + 28 + dataLength).storeBytes(of: crc.littleEndian, as: UInt32.self)
-            (p + 32 + dataLength).storeBytes(of: end.rawValue.bigEndian, as: UInt32.self)
+        out.reserveCapacity(out.count + total + prefix)
+        // Appended in pieces (no zero fill of the whole frame first): length prefix, SOF and
+        // header from the stack, the payload, fill; then the CRC over header and data field.
+        var head = (UInt32(total).bigEndian, start.rawValue.bigEndian, UInt64(0), UInt64(0), UInt64(0))
+        withUnsafeMutableBytes(of: &head) { h in
+            var fh = header
+            fh.control = fh.control.withFillBytes(fill)
+            fh.write(to: h.baseAddress! + 8)
         }
+        withUnsafeBytes(of: &head) { h in
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: h[(record ? 0 : 4)..<32]))
+        }
+        let headerAt = out.count - FrameHeader.length
+        if payload.count > 0 { out.append(contentsOf: payload) }
+        for _ in 0..<fill { out.append(0) }
+        let crc = out.withUnsafeBytes { CRC32.update(0, UnsafeRawBufferPointer(rebasing: $0[headerAt..<(headerAt + FrameHeader.length + dataLength)])) }
+        var tail = (crc.littleEndian, end.rawValue.bigEndian)
+        withUnsafeBytes(of: &tail) { out.append(contentsOf: $0) }
     }
 
     /// Decodes and validates one whole frame (delimiters, size, alignment, CRC, fill).
