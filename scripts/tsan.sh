@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the concurrency-heavy suites under ThreadSanitizer: STMF's task set, sessions and unit
+# Runs the concurrency-heavy suites under ThreadSanitizer: the runtime's event loops and file I/O,
+# STMF's task set, sessions and unit
 # attentions, SBD's range locks and caches, the FC state machines, and the fabric suites that
 # run a switch, targets and initiators in one process. Any report fails the run.
 #
@@ -15,7 +16,7 @@ export SWIFT_DETERMINISTIC_HASHING=1
 # with TSan and cannot load the TSan-built LD_PRELOAD shim (they exit 127); they test process
 # plumbing, which the ordinary run covers.
 skip='execRunsSG3UtilsAndFioThroughTheBridge|execGivesOneDevicePerPath|sigtermReachesTheProgram'
-filter='STMFTests|SBDTests|FCPortTests|InitiatorTests|NPortFabricTests|FabricRobustnessTests|PreDataPhaseTests'
+filter='RuntimeTests|STMFTests|SBDTests|FCPortTests|InitiatorTests|NPortFabricTests|FabricRobustnessTests|PreDataPhaseTests'
 while [ $# -gt 0 ]; do
     case "$1" in
         --filter) filter="$2"; shift 2 ;;

@@ -202,7 +202,7 @@ public final class FrameLink: @unchecked Sendable {
 
     private func startOnLoop(_ loop: EventLoop, onRecord: @escaping @Sendable (FrameStreamRecord, UnsafeRawBufferPointer) -> Void,
                              onBatchEnd: (@Sendable () -> Void)?, onClose: @escaping @Sendable (Error?) -> Void) {
-        onCloseHandler = onClose
+        cond.withLock { onCloseHandler = onClose }
         loop.execute { [self] in
             let capacity = 1 << 20
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CSystemShims
 import Locking
+import Synchronization
 
 /// One thread running to completion whatever becomes ready: descriptors (epoll), work handed
 /// over from other threads, timers, and file I/O completions of its own io_uring ring. The
@@ -32,8 +33,11 @@ public final class EventLoop: @unchecked Sendable {
     private var nextCookie: UInt64 = 16
     private var timers = TimerHeap()
     private var batchHooks: [UInt64: () -> Void] = [:]
+    /// The loop's thread, for `stop` to join (touched by the starting and stopping thread).
     private var thread: pthread_t?
-    private var threadID: pthread_t?
+    /// The loop thread's identity (0 until it runs), read by any thread for `inEventLoop`.
+    private let threadID = Atomic<UInt>(0)
+    private let started = Atomic<Bool>(false)
 
     private static let wakeCookie: UInt64 = 1
     private static let ioCookie: UInt64 = 2
@@ -70,12 +74,12 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Whether the caller runs on this loop's thread.
     public var inEventLoop: Bool {
-        guard let threadID else { return false }
-        return pthread_equal(threadID, pthread_self()) != 0
+        threadID.load(ordering: .acquiring) == UInt(pthread_self())
     }
 
     /// Starts the loop's thread.
     public func start() {
+        started.store(true, ordering: .releasing)
         let ctx = Unmanaged.passRetained(self).toOpaque()
         var t = pthread_t()
         let rc = pthread_create(&t, nil, { ctx in
@@ -124,7 +128,7 @@ public final class EventLoop: @unchecked Sendable {
     /// Watches `fd` for input (and for room to write when `writable` is asked for): `handler`
     /// gets the epoll event mask. Loop thread only.
     public func register(fd: Int32, writable: Bool = false, _ handler: @escaping (UInt32) -> Void) -> Registration {
-        precondition(inEventLoop || thread == nil, "EventLoop.register off the loop thread")
+        precondition(inEventLoop || !started.load(ordering: .acquiring), "EventLoop.register off the loop thread")
         let cookie = nextCookie
         nextCookie += 1
         handlers[cookie] = handler
@@ -189,7 +193,7 @@ public final class EventLoop: @unchecked Sendable {
 
     private func run() {
         pthread_setspecific(Self.currentKey, Unmanaged.passUnretained(self).toOpaque())
-        threadID = pthread_self()
+        threadID.store(UInt(pthread_self()), ordering: .releasing)
         let max = 64
         let cookies = UnsafeMutablePointer<UInt64>.allocate(capacity: max)
         let events = UnsafeMutablePointer<UInt32>.allocate(capacity: max)

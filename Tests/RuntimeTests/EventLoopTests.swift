@@ -135,7 +135,9 @@ func eventually(_ seconds: Double = 5, _ cond: () -> Bool) -> Bool {
         let last = w.results.withLock { $0[3].1 }
         #expect(last == 4096 || last == Int32(size), "read across the end: \(last)")
         #expect(memcmp(out.baseAddress! + size - 4096, back.baseAddress!, 4096) == 0)
-        #expect(loop.files.inFlight == 0 || eventually { loop.files.inFlight == 0 })
+        let inFlight = Locked(-1)
+        loop.execute { inFlight.withLock { $0 = loop.files.inFlight } }
+        #expect(eventually { inFlight.withLock { $0 } == 0 }, "operations still in flight")
         return loop.files.kind
     }
 
