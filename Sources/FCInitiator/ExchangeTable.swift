@@ -102,12 +102,21 @@ final class ExchangeTable: @unchecked Sendable {
             case .send(let frame):
                 nport.send(frame)
             case .sendSequence(let header, let data, let offset, let maximumPayload):
+                // Encoded and handed to the link 64 frames (128 KiB) at a time, so a long
+                // sequence is on its way while the rest is encoded.
                 var records: [UInt8] = []
+                let splitter = SequenceSplitter(maximumPayload: maximumPayload)
                 data.withUnsafeBytes { p in
-                    _ = SequenceSplitter(maximumPayload: maximumPayload).encode(header: header, data: p, relativeOffset: offset,
-                                                                                into: &records, records: true)
+                    let frames = splitter.frameCount(p.count)
+                    var first = 0
+                    while first < frames {
+                        let piece = first..<min(frames, first + 64)
+                        splitter.encode(header: header, data: p, relativeOffset: offset, frames: piece, into: &records, records: true)
+                        nport.send(records: records)
+                        records.removeAll(keepingCapacity: true)
+                        first = piece.upperBound
+                    }
                 }
-                nport.send(records: records)
             case .startTimer(let id, let deadline): timers.start(id, deadline: deadline)
             case .cancelTimer(let id): timers.cancel(id)
             case .releaseExchangeID(let oxid): nport.releaseExchangeID(oxid)

@@ -156,10 +156,17 @@ public final class FrameLink: @unchecked Sendable {
         pending.append(contentsOf: bytes)
         let schedule = !onLoop && !flushScheduled
         if schedule { flushScheduled = true }
+        // A long sequence (a 1 MiB read's data) goes out as it is produced, so the switch and the
+        // peer start on its first frames while the rest is encoded.
+        let streaming = onLoop && pending.count >= Self.streamThreshold
         cond.unlock()
         if schedule { loop.execute { [self] in flush() } }
+        if streaming { flush() }
         return true
     }
+
+    /// Queued bytes past which a loop-mode link writes at once instead of at the end of the turn.
+    static let streamThreshold = 128 << 10
 
     /// Writes what was queued (loop thread): as much as the socket takes now; the rest waits
     /// for room (EPOLLOUT).
