@@ -202,16 +202,24 @@ extension EmulatedTargetPort {
 /// size (a command's allocation is what its CDB moves, so the sizes in use are few): at most a
 /// few per size, and a size not asked for in a while gives way to a new one.
 final class TaskPool {
+    /// The buffers of one size (a class, so taking and giving back one mutates in place:
+    /// an array inside a dictionary value is copied when popped through the subscript).
+    final class Bin {
+        var buffers: [IOBuffer] = []
+        init() { buffers.reserveCapacity(TaskPool.keepPerSize) }
+    }
     private var tasks: [SCSITask] = []
-    private var buffers: [Int: [IOBuffer]] = [:]
+    private var bins: [Int: Bin] = [:]
     static let keepPerSize = 64
     static let sizesKept = 16
+
+    init() { tasks.reserveCapacity(1024) }
 
     func task() -> SCSITask { tasks.popLast() ?? SCSITask() }
 
     /// A buffer of exactly `size` bytes.
     func buffer(_ size: Int) -> IOBuffer {
-        if let b = buffers[size]?.popLast() {
+        if let b = bins[size]?.buffers.popLast() {
             b.count = 0
             return b
         }
@@ -227,9 +235,14 @@ final class TaskPool {
 
     private func keep(_ b: IOBuffer?) {
         guard let b else { return }
-        if buffers[b.capacity] == nil && buffers.count >= Self.sizesKept {
-            buffers.remove(at: buffers.startIndex)
+        let bin: Bin
+        if let existing = bins[b.capacity] {
+            bin = existing
+        } else {
+            if bins.count >= Self.sizesKept { bins.remove(at: bins.startIndex) }
+            bin = Bin()
+            bins[b.capacity] = bin
         }
-        if buffers[b.capacity, default: []].count < Self.keepPerSize { buffers[b.capacity, default: []].append(b) }
+        if bin.buffers.count < Self.keepPerSize { bin.buffers.append(b) }
     }
 }
