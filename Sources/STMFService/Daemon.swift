@@ -22,11 +22,16 @@ public struct Daemon {
     /// Seconds an API connection may stay idle (or a request stay half-sent) before it is closed.
     public var apiIdleSeconds: Int
 
-    public init(stateDirectory: StateDirectory, logger: Logger, limits: STMF.Limits = .init(), apiIdleSeconds: Int = 60) {
+    /// Restore points kept (at start, before import --replace and restore); 0 keeps none.
+    public var backups: Int
+
+    public init(stateDirectory: StateDirectory, logger: Logger, limits: STMF.Limits = .init(), apiIdleSeconds: Int = 60,
+                backups: Int = 10) {
         self.stateDirectory = stateDirectory
         self.logger = logger
         self.limits = limits
         self.apiIdleSeconds = apiIdleSeconds
+        self.backups = backups
     }
 
     public enum StartError: Error, CustomStringConvertible {
@@ -110,7 +115,9 @@ public struct Daemon {
         metrics.bootstrap()
         let stmf = STMF(observer: CommandMetrics(), limits: limits)
         let core = ServiceCore(stmf: stmf, store: store, logger: logger)
+        await core.enableRestorePoints(RestorePoints(directory: stateDirectory.backupsPath, keep: backups))
         try await core.load()
+        await core.makeStartRestorePoint()
 
         let socketPath = stateDirectory.socketPath
         let log = logger
