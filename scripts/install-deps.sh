@@ -15,6 +15,7 @@ packages=(
   gir1.2-umockdev-1.0  # the umockdev testbed from Python: hot-plug events in the discovery tests
   python3-gi     # GObject introspection for Python (the hot-plug harness)
   curl           # the API as a client that is not the project's own sees it (tests)
+  python3-prometheus-client  # the Prometheus client's own text parser: the metrics tests check /metrics with it
 )
 
 missing=()

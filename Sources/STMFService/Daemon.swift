@@ -113,7 +113,7 @@ public struct Daemon {
         let store = try ConfigStore(path: stateDirectory.databasePath)
         let metrics = MetricsRegistry()
         metrics.bootstrap()
-        let stmf = STMF(observer: CommandMetrics(), limits: limits)
+        let stmf = STMF(observer: CommandMetrics(registry: metrics.registry), limits: limits)
         let core = ServiceCore(stmf: stmf, store: store, logger: logger)
         await core.enableRestorePoints(RestorePoints(directory: stateDirectory.backupsPath, keep: backups))
         try await core.load()
