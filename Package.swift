@@ -108,7 +108,7 @@ let package = Package(
         .target(name: "STMFService", dependencies: [
             "STMF", "SBD", "Runtime", "STMFAPI", "Checksum", "CSystemShims", "FCTarget", "FCLink", "FCPort", "Udev",
             // Read-only: the fabric's control socket (symbolic names, counters for metrics).
-            "FCFabric",
+            "FCFabric", "Locking",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),

@@ -16,6 +16,7 @@ packages=(
   python3-gi     # GObject introspection for Python (the hot-plug harness)
   curl           # the API as a client that is not the project's own sees it (tests)
   python3-prometheus-client  # the Prometheus client's own text parser: the metrics tests check /metrics with it
+  systemd        # systemd-analyze: the tests verify dist/*.service and score their hardening offline
 )
 
 missing=()

@@ -11,8 +11,8 @@ struct Stmfd: AsyncParsableCommand {
         discussion: """
             stmfd keeps the SCSI target configuration in an SQLite database in its state \
             directory, serves the management API (HTTP/JSON) on the Unix socket stmf.sock there \
-            and runs the logical units and target ports. systemd starts it (Type=notify); the \
-            COMSTAR commands administer it.
+            and runs the logical units and target ports. systemd starts it (Type=notify, \
+            WatchdogSec); the COMSTAR commands administer it.
             """,
         version: STMFVersion.current)
 
@@ -38,6 +38,10 @@ struct Stmfd: AsyncParsableCommand {
             help: "Configuration restore points kept (at start, before import --replace and restore); 0 keeps none.")
     var backups: Int = 10
 
+    @Option(name: .customLong("group"),
+            help: "The administrative group that owns the API socket (default: stmf, when that group exists).")
+    var group: String?
+
     func validate() throws {
         if !(1...3600).contains(apiIdleTimeout) {
             throw ValidationError("--api-idle-timeout must be between 1 and 3600 seconds, not \(apiIdleTimeout)")
@@ -54,7 +58,7 @@ struct Stmfd: AsyncParsableCommand {
         do {
             try await Daemon(stateDirectory: StateDirectory.resolve(stateDir), logger: logger,
                              limits: STMF.Limits(tasksPerNexus: tasksPerNexus, tasksPerLU: tasksPerLU),
-                             apiIdleSeconds: apiIdleTimeout, backups: backups).run()
+                             apiIdleSeconds: apiIdleTimeout, backups: backups, group: group).run()
         } catch {
             logger.critical("stmfd cannot start: \(error)")
             throw ExitCode(1)
