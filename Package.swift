@@ -107,6 +107,8 @@ let package = Package(
         // and the registry of the providers it links (SBD, the emulated FC port).
         .target(name: "STMFService", dependencies: [
             "STMF", "SBD", "Runtime", "STMFAPI", "Checksum", "CSystemShims", "FCTarget", "FCLink", "FCPort", "Udev",
+            // Read-only: the fabric's control socket (symbolic names, counters for metrics).
+            "FCFabric", "Locking",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -117,9 +119,15 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ], path: "Sources/STMFService"),
 
+        // How the command lines run: illumos cmdparse's statuses, -V, options before the
+        // subcommand, negative numbers as values.
+        .target(name: "CLISupport", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/CLISupport"),
+
         // The COMSTAR command lines (stmfadm, sbdadm, fcinfo) as a library of commands.
         .target(name: "STMFCommands", dependencies: [
-            "STMFAPI", "STMFClient", "STMF", "FCLink", "Udev",
+            "STMFAPI", "STMFClient", "STMF", "FCLink", "Udev", "CLISupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/STMFCommands"),
 
@@ -131,7 +139,7 @@ let package = Package(
         .executableTarget(name: "fcinfo", dependencies: ["STMFCommands"], path: "Sources/fcinfo"),
         .executableTarget(name: "fcadm", dependencies: ["STMFCommands"], path: "Sources/fcadm"),
         .executableTarget(name: "fcfabric", dependencies: [
-            "FCFabric", "FCLink", "FCPort", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "FCFabric", "FCLink", "FCPort", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/fcfabric"),
         .executableTarget(name: "fcinit", dependencies: [
             "FCInitiator", "SGBridge", "FCPort", "FCLink", "STMF",

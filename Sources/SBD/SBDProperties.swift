@@ -56,7 +56,7 @@ public struct SBDProperties: Codable, Sendable, Equatable {
             guard let key = CodingKeys(rawValue: name.lowercased()) else { throw .unknownProperty(name) }
             switch key {
             case .size:
-                guard let v = Self.parseSize(value) else { throw .invalidProperty(name: name, value: value, reason: "not a size") }
+                guard let v = Self.parseSize(value) else { throw .invalidProperty(name: name, value: value, reason: "not a size: " + Wording.sizeRule) }
                 size = v
             case .blockSize:
                 guard let v = UInt32(value) else { throw .invalidProperty(name: name, value: value, reason: "not a number") }
@@ -124,7 +124,7 @@ public struct SBDProperties: Codable, Sendable, Equatable {
             }
         }
         if let guid, LUGUID(guid) == nil {
-            throw .invalidProperty(name: "guid", value: guid, reason: "must be 32 hex digits of an NAA type 6 identifier")
+            throw .invalidProperty(name: "guid", value: guid, reason: Wording.guidRule)
         }
         func text(_ name: String, _ v: String?, max: Int, nonEmpty: Bool = false) throws(SBDError) {
             guard let v else { return }

@@ -24,6 +24,7 @@ public struct SBDProvider: LUProvider {
               operations: [.create, .modify]),
         .init("blk", "logical block size in bytes: a power of two from 512 to 65536 (default 512)"),
         .init("guid", "the LU's NAA type 6 GUID, 32 hex digits (default: generated)"),
+        .init("host-id", "the host id a generated GUID carries, 8 hex digits (default: this host's, gethostid)"),
         .init("meta", "a separate metadata file (default: the metadata sits in front of the data)", operations: [.create, .import]),
         .init("mgmt-url", "management URL (printable ASCII, up to 1024 characters)", operations: [.create, .modify]),
         .init("oui", "the IEEE OUI of a generated GUID, 6 hex digits"),
@@ -41,7 +42,7 @@ public struct SBDProvider: LUProvider {
     public func normalize(_ properties: [String: String], for operation: LUOperation) throws(LUProviderError) -> [String: String] {
         do throws(SBDError) {
             switch operation {
-            case .create: return try SBDProperties(options: properties).propertyBag
+            case .create: return try Self.creation(properties)
             case .modify: return try Self.modification(properties).bag
             case .import:
                 var out: [String: String] = [:]
@@ -57,6 +58,23 @@ public struct SBDProvider: LUProvider {
         } catch { throw error.providerError }
     }
 
+    /// create-lu's bag: checked, defaults filled in. `host-id` is used up here: a GUID is
+    /// generated with it (unless `guid` names one), as COMSTAR's sbd does, so the bag that is
+    /// stored names the GUID and not the host id.
+    static func creation(_ properties: [String: String]) throws(SBDError) -> [String: String] {
+        var options = properties
+        var hostID: UInt32?
+        if let key = options.keys.first(where: { $0.lowercased() == LUPropertyName.hostID }), let v = options.removeValue(forKey: key) {
+            guard v.utf8.count == 8, v.allSatisfy(\.isHexDigit), let h = UInt32(v, radix: 16) else {
+                throw .invalidProperty(name: key, value: v, reason: "must be 8 hexadecimal digits")
+            }
+            hostID = h
+        }
+        var p = try SBDProperties(options: options)
+        if let hostID, p.guid == nil { p.guid = LUGUIDGenerator.shared.next(oui: p.ouiValue, hostID: hostID).description }
+        return p.propertyBag
+    }
+
     /// What modify-lu may change (alias, mgmt-url, wcd, wp, size), checked, with the
     /// normalised bag it came from.
     static func modification(_ properties: [String: String]) throws(SBDError) -> (change: SBDModification, bag: [String: String]) {
@@ -66,7 +84,7 @@ public struct SBDProvider: LUProvider {
             let key = name.lowercased()
             switch key {
             case LUPropertyName.size:
-                guard let v = SBDProperties.parseSize(value) else { throw .invalidProperty(name: name, value: value, reason: "not a size") }
+                guard let v = SBDProperties.parseSize(value) else { throw .invalidProperty(name: name, value: value, reason: "not a size: " + Wording.sizeRule) }
                 m.size = v; bag[key] = String(v)
             case LUPropertyName.alias: m.alias = .some(value); bag[key] = value
             case LUPropertyName.managementURL: m.managementURL = .some(value); bag[key] = value
@@ -163,10 +181,14 @@ extension SBDError {
         switch self {
         case .invalidProperty, .unknownProperty, .notModifiable, .sizeRequired, .shrinkNotSupported:
             LUProviderError(.invalidRequest, code: "INVALID_PROPERTY", description)
+        case .sizeExceedsDevice:
+            LUProviderError(.invalidRequest, code: "INVALID_PROPERTY", description)
         case .alreadyInitialized:
             LUProviderError(.conflict, code: "ALREADY_INITIALIZED", description)
-        case .invalidPath:
+        case .invalidPath, .unsupportedBacking:
             LUProviderError(.invalidRequest, code: "INVALID_PATH", description)
+        case .deleted:
+            LUProviderError(.conflict, code: "LU_DELETED", description)
         case .holdsData:
             LUProviderError(.conflict, code: "HOLDS_DATA", description)
         case let .io(_, _, errno) where errno == ENOENT || errno == ENOTDIR || errno == ELOOP || errno == ENAMETOOLONG:
@@ -175,6 +197,14 @@ extension SBDError {
             LUProviderError(.permissionDenied, code: "PERMISSION_DENIED", description)
         case let .io(_, _, errno) where errno == ENOSPC || errno == EDQUOT || errno == EFBIG:
             LUProviderError(.noSpace, code: "NO_SPACE", description)
+        case let .io(_, _, errno) where errno == EMFILE || errno == ENFILE:
+            LUProviderError(.noSpace, code: "TOO_MANY_OPEN_FILES", description)
+        // What the administrator named cannot be used as asked (a directory, a device that
+        // is not a disk, a file another program holds): a refusal, not a failure of stmfd.
+        case let .io(_, _, errno) where errno == EISDIR || errno == EINVAL || errno == ENXIO || errno == ENODEV || errno == EOVERFLOW:
+            LUProviderError(.invalidRequest, code: "INVALID_PATH", description)
+        case let .io(_, _, errno) where errno == EBUSY || errno == ETXTBSY || errno == EEXIST:
+            LUProviderError(.conflict, code: "FILE_BUSY", description)
         case .metadata:
             LUProviderError(.invalidData, code: "METADATA_INVALID", description)
         default:

@@ -60,6 +60,13 @@ public enum ExportDocument {
         return Array(try headerEncoder.encode(header)) + [0x0A] + body
     }
 
+    /// The SHA-256 the header line of a document names (nil when it has no readable header).
+    public static func headerChecksum(_ bytes: [UInt8]) -> String? {
+        guard let nl = bytes.firstIndex(of: 0x0A), nl < 4096,
+              let header = try? JSONDecoder().decode(Header.self, from: Data(bytes[0..<nl])), header.format == format else { return nil }
+        return header.sha256.lowercased()
+    }
+
     public static func decode(_ bytes: [UInt8]) throws(DecodeError) -> Body {
         guard let nl = bytes.firstIndex(of: 0x0A), nl < 4096 else { throw .notAnExport }
         guard let header = try? JSONDecoder().decode(Header.self, from: Data(bytes[0..<nl])), header.format == format else {

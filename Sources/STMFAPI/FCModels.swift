@@ -22,10 +22,17 @@ public struct RemotePortInfo: Codable, Sendable, Equatable {
     public var scsiInitiator: Bool
     /// Whether an STMF session (I_T nexus) exists for it.
     public var session: Bool
+    /// The symbolic name the port registered with the fabric's name server (RSPN_ID), when the
+    /// fabric could be asked.
+    public var symbolicName: String?
+    /// The port's link error status as the fabric counts it (what RLS to the fabric controller
+    /// answers), when the fabric could be asked.
+    public var linkErrors: FCLinkErrors?
     public init(portWWN: String, nodeWWN: String, portID: String, activeFC4Types: [String],
-                scsiTarget: Bool, scsiInitiator: Bool, session: Bool) {
+                scsiTarget: Bool, scsiInitiator: Bool, session: Bool, symbolicName: String? = nil, linkErrors: FCLinkErrors? = nil) {
         self.portWWN = portWWN; self.nodeWWN = nodeWWN; self.portID = portID; self.activeFC4Types = activeFC4Types
         self.scsiTarget = scsiTarget; self.scsiInitiator = scsiInitiator; self.session = session
+        self.symbolicName = symbolicName; self.linkErrors = linkErrors
     }
 }
 

@@ -260,3 +260,68 @@ public struct RemoveViewsRequest: Codable, Sendable, Equatable {
 public struct EmptyResponse: Codable, Sendable, Equatable {
     public init() {}
 }
+
+/// `stmfadm modify-lu -f FILE`: an LU named by its backing file (or meta file). An LU stmfd
+/// has is changed live; one it does not have is changed in its metadata (COMSTAR's
+/// stmfModifyLuByFname).
+public struct ModifyLUFileRequest: Codable, Sendable, Equatable {
+    public var provider: String
+    public var file: String
+    public var properties: [String: String]
+    public init(provider: String = defaultLUProvider, file: String, properties: [String: String] = [:]) {
+        self.provider = provider; self.file = file; self.properties = properties
+    }
+
+    enum CodingKeys: String, CodingKey { case provider, file, properties }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        provider = try c.decodeIfPresent(String.self, forKey: .provider) ?? defaultLUProvider
+        file = try c.decode(String.self, forKey: .file)
+        properties = try PropertyBag.decodeIfPresent(c, forKey: .properties) ?? [:]
+    }
+}
+
+/// A configuration restore point (`stmfadm list-backups`).
+public struct BackupInfo: Codable, Sendable, Equatable {
+    /// What `stmfadm restore` takes.
+    public var name: String
+    /// Seconds since the epoch.
+    public var createdAt: Double
+    /// "start", "import" (before an import --replace), "restore" (before a restore).
+    public var reason: String
+    /// Bytes of the export document.
+    public var size: Int
+    /// SHA-256 of the document's body, as its header carries it.
+    public var sha256: String
+    /// Why the document cannot be restored (damaged, truncated); nil when it verified.
+    public var problem: String?
+    /// What the configuration holds, when it verified.
+    public var contents: Contents?
+
+    public struct Contents: Codable, Sendable, Equatable {
+        public var logicalUnits: Int
+        public var hostGroups: Int
+        public var targetGroups: Int
+        public var viewEntries: Int
+        public var targetPorts: Int
+        public init(logicalUnits: Int, hostGroups: Int, targetGroups: Int, viewEntries: Int, targetPorts: Int) {
+            self.logicalUnits = logicalUnits; self.hostGroups = hostGroups; self.targetGroups = targetGroups
+            self.viewEntries = viewEntries; self.targetPorts = targetPorts
+        }
+    }
+
+    public init(name: String, createdAt: Double, reason: String, size: Int, sha256: String, problem: String?, contents: Contents?) {
+        self.name = name; self.createdAt = createdAt; self.reason = reason; self.size = size; self.sha256 = sha256
+        self.problem = problem; self.contents = contents
+    }
+}
+
+/// `stmfadm restore`: the restore point applied, and the one that keeps what it replaced.
+public struct RestoreResult: Codable, Sendable, Equatable {
+    public var restored: String
+    /// The restore point made of the configuration before the restore (nil when there was none
+    /// to keep: an empty service).
+    public var previous: String?
+    public init(restored: String, previous: String?) { self.restored = restored; self.previous = previous }
+}

@@ -23,4 +23,6 @@ public struct StateDirectory: Sendable, Equatable {
     public var socketPath: String { path + "/stmf.sock" }
     public var databasePath: String { path + "/stmf.db" }
     public var lockPath: String { path + "/stmfd.lock" }
+    /// Configuration restore points (`stmfadm list-backups`).
+    public var backupsPath: String { path + "/backups" }
 }

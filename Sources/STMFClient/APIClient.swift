@@ -5,8 +5,9 @@ import STMFAPI
 public struct APIClient: Sendable {
     public let http: UnixHTTPClient
 
-    public init(stateDirectory: StateDirectory) {
-        http = UnixHTTPClient(socketPath: stateDirectory.socketPath)
+    /// `timeoutSeconds`: how long a request may wait for stmfd (completions ask with 1 s).
+    public init(stateDirectory: StateDirectory, timeoutSeconds: Int = 600) {
+        http = UnixHTTPClient(socketPath: stateDirectory.socketPath, timeoutSeconds: timeoutSeconds)
     }
 
     /// Either stmfd's own refusal (`APIError`) or a transport problem (`ClientError`).

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import FCLink
 import Foundation
 import STMF
@@ -15,22 +16,26 @@ public struct Fcadm: ParsableCommand {
                       CreateEmulatedPort.self, DeleteEmulatedPort.self, ListEmulatedPort.self])
     public init() {}
 
+    /// illumos cmdparse's behaviour: -V, usage errors exit 1, options before the subcommand.
+    public static func main() { CommandLineRunner.main(Self.self) }
+
     struct CreateEmulatedPort: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "create-emulated-port",
             abstract: "Create a persistent emulated FC target port (STMF target wwn.<WWPN>) on an emulated fabric.")
         @OptionGroup var global: GlobalOptions
-        @Option(name: .short, help: "Port WWN (16 hex digits).") var p: String
-        @Option(name: .short, help: "Node WWN (default: derived from the port WWN).") var n: String?
-        @Option(help: "The emulated fabric's socket (default: $FCFABRIC_SOCKET, $XDG_RUNTIME_DIR/fcfabric.sock).")
+        @Option(name: [.short, .customLong("port")], help: ArgumentHelp("Port WWN (16 hex digits).", valueName: "HBA Port WWN")) var p: String
+        @Option(name: [.short, .customLong("node")], help: ArgumentHelp("Node WWN (default: derived from the port WWN).", valueName: "HBA Node WWN"))
+        var n: String?
+        @Option(help: "The emulated fabric's socket (default: $FCFABRIC_SOCKET, $XDG_RUNTIME_DIR/fcfabric.sock).", completion: .file())
         var fabric: String?
 
         func run() throws {
-            guard WWN(p) != nil else { try fail("\(p): invalid port WWN") }
-            if let n, WWN(n) == nil { try fail("\(n): invalid node WWN") }
+            let port = try Fcinfo.wwn(p, "port WWN")
+            let node = try n.map { try Fcinfo.wwn($0, "node WWN") }
             var path = fabric ?? FabricAddress.defaultSocketPath
             if !path.hasPrefix("/") { path = FileManager.default.currentDirectoryPath + "/" + path }
-            let req = CreateEmulatedPortRequest(portWWN: p, nodeWWN: n, fabric: path)
+            let req = CreateEmulatedPortRequest(portWWN: port, nodeWWN: node, fabric: path)
             let info = try api { () throws(APIClient.Failure) in
                 try global.client.call("POST", "/v1/fc/emulated-ports", body: req, as: FCPortInfo.self)
             }
@@ -42,12 +47,13 @@ public struct Fcadm: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "delete-emulated-port", abstract: "Delete an emulated FC target port (its sessions end).")
         @OptionGroup var global: GlobalOptions
-        @Option(name: .short, help: "Port WWN.") var p: String
+        @Option(name: [.short, .customLong("port")], help: ArgumentHelp("Port WWN.", valueName: "HBA Port WWN"), completion: Completions.wwns)
+        var p: String
 
         func run() throws {
-            guard let w = WWN(p) else { try fail("\(p): invalid port WWN") }
+            let w = try Fcinfo.wwn(p, "port WWN")
             _ = try api { () throws(APIClient.Failure) in
-                try global.client.call("DELETE", "/v1/fc/emulated-ports/\(w.hex)", as: EmptyResponse.self)
+                try global.client.call("DELETE", "/v1/fc/emulated-ports/\(w)", as: EmptyResponse.self)
             }
         }
     }
@@ -75,14 +81,14 @@ public struct Fcadm: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "force-lip",
             abstract: "Reinitialise the link of an HBA port (a loop initialisation or link reset; logins drop and return).")
-        @Argument(help: "The HBA port's WWN.") var wwn: String
+        @Argument(help: ArgumentHelp("The HBA port's WWN.", valueName: "WWN"), completion: Completions.wwns) var wwn: String
 
         func run() throws {
-            guard let w = WWN(wwn) else { try fail("\(wwn): invalid WWN (16 hex digits, optionally wwn. or colons)") }
+            let w = try Fcinfo.wwn(wwn)
             let inventory: HBADiscovery.Inventory
             do { inventory = try HBAPortListing.discovery.scan() } catch { try fail("\(error)") }
-            guard let port = inventory.ports.first(where: { $0.portWWN == w.hex.lowercased() }) else {
-                try fail("\(w.hex.lowercased()): no HBA port has this WWN (emulated ports: fcfabric ctl bounce)")
+            guard let port = inventory.ports.first(where: { $0.portWWN == w }) else {
+                try fail("\(w): no HBA port has this WWN (emulated ports: fcfabric ctl link-down / link-up)")
             }
             if let e = HBAPortListing.forceLIP(port) {
                 try fail("\(port.portWWN): cannot reinitialise the link of \(port.host): \(e)")
@@ -102,7 +108,8 @@ public struct Fcadm: ParsableCommand {
                 qlini_mode=enabled it says what to put in /etc/modprobe.d and that a reload is needed.
                 """)
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The HBA port's WWN (wwn.X, 16 hex digits or colon form).") var wwn: String
+        @Argument(help: ArgumentHelp("The HBA port's WWN (wwn.X, 16 hex digits or colon form).", valueName: "WWN"), completion: Completions.wwns)
+        var wwn: String
 
         func run() throws {
             let b = try api { () throws(APIClient.Failure) in
@@ -119,14 +126,12 @@ public struct Fcadm: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "unbind-port", abstract: "Unbind an HBA port from target mode and return it to initiator mode.")
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The HBA port's WWN.") var wwn: String
+        @Argument(help: ArgumentHelp("The HBA port's WWN.", valueName: "WWN"), completion: Completions.wwns) var wwn: String
 
         func run() throws {
-            guard let w = WWN(wwn.hasPrefix("wwn.") ? String(wwn.dropFirst(4)) : wwn) else {
-                try fail("\(wwn): invalid WWN (16 hex digits, optionally wwn. or colons)")
-            }
+            let w = try Fcinfo.wwn(wwn)
             let b = try api { () throws(APIClient.Failure) in
-                try global.client.call("DELETE", "/v1/fc/bindings/\(w.hex.lowercased())", as: HBABindingInfo.self)
+                try global.client.call("DELETE", "/v1/fc/bindings/\(w)", as: HBABindingInfo.self)
             }
             if global.json { printJSON(b); return }
             print("\(b.target): unbound; the port is an initiator port")

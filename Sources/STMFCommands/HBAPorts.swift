@@ -192,8 +192,7 @@ struct HBAPortListing {
     static func watch(json: Bool, interval: Double, wwns: [String]) throws {
         var wanted: Set<String> = []
         for w in wwns {
-            guard let v = WWN(w) else { try fail("\(w): invalid WWN (16 hex digits, optionally wwn. or colons)") }
-            wanted.insert(v.hex.lowercased())
+            wanted.insert(try Fcinfo.wwn(w))
         }
         // The watch ends with SIGINT or SIGTERM, exit status 0: every line is already written.
         // (Unblocked first: a parent may have left them blocked in the mask we inherit.)

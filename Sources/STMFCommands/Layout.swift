@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 import STMFAPI
 
@@ -35,11 +40,13 @@ enum Layout {
         """
     }
 
+    /// A time as illumos prints one, ctime(3) in the local time zone without its newline:
+    /// `Thu Nov  4 18:22:48 2025` (the day of the month padded to two columns).
     static func date(_ t: Double) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.dateFormat = "EEE MMM d HH:mm:ss yyyy"
-        return f.string(from: Date(timeIntervalSince1970: t))
+        var seconds = time_t(t.rounded(.down))
+        var buffer = [CChar](repeating: 0, count: 32)
+        guard ctime_r(&seconds, &buffer) != nil else { return "unknown" }
+        return String(cString: buffer).trimmingCharacters(in: .newlines)
     }
 
     static func target(_ t: TargetInfo, verbose: Bool) -> String {
@@ -57,5 +64,43 @@ enum Layout {
             s += "            Logged in since: \(date(session.loggedInSince))\n"
         }
         return s
+    }
+
+    /// A link error status block as illumos prints one (`-l`).
+    static func linkErrors(_ e: FCLinkErrors, indent: String) {
+        print(indent + "Link Error Statistics:")
+        let i2 = indent + "        "
+        print(i2 + "Link Failure Count: \(e.linkFailures)")
+        print(i2 + "Loss of Sync Count: \(e.lossOfSync)")
+        print(i2 + "Loss of Signal Count: \(e.lossOfSignal)")
+        print(i2 + "Primitive Seq Protocol Error Count: \(e.primitiveSequenceProtocolErrors)")
+        print(i2 + "Invalid Tx Word Count: \(e.invalidTransmissionWords)")
+        print(i2 + "Invalid CRC Count: \(e.invalidCRCs)")
+    }
+
+    /// The SCSI peripheral device type as illumos' fcinfo names it.
+    static func deviceType(_ t: Int) -> String {
+        switch t & 0x1F {
+        case 0x00: "Disk Device"
+        case 0x01: "Tape Device"
+        case 0x02: "Printer Device"
+        case 0x03: "Processor Device"
+        case 0x04: "WORM Device"
+        case 0x05: "CD/DVD Device"
+        case 0x06: "Scanner Device"
+        case 0x07: "Optical Memory Device"
+        case 0x08: "Medium Changer Device"
+        case 0x09: "Communications Device"
+        case 0x0C: "Storage Array Controller Device"
+        case 0x0D: "Enclosure Services Device"
+        case 0x0E: "Simplified Direct-access Device"
+        case 0x0F: "Optical Card Reader/Writer Device"
+        case 0x10: "Bridge Controller Commands"
+        case 0x11: "Object-based Storage Device"
+        case 0x12: "Automation/Drive Interface"
+        case 0x1E: "Well Known Logical Unit"
+        case 0x1F: "Unknown Device"
+        default: "Undefined"
+        }
     }
 }

@@ -16,6 +16,11 @@ extension APIRoutes {
             let body = try await req.json(ImportLURequest.self)
             return JSON(try await core.importLU(body, peer: await ctx.peer()), status: .created)
         }
+        r.post("/v1/lus/modify-file") { req, ctx in
+            var req = req
+            let body = try await req.json(ModifyLUFileRequest.self)
+            return JSON(try await core.modifyLU(file: body.file, body, peer: await ctx.peer()))
+        }
         r.get("/v1/lus/:guid") { _, ctx in JSON(try await core.getLU(try ctx.parameters.string("guid"))) }
         r.patch("/v1/lus/:guid") { req, ctx in
             var req = req
@@ -50,6 +55,12 @@ extension APIRoutes {
                 try await core.importConfiguration(bytes, replace: replace, peer: peer)
             }
             return JSON(EmptyResponse())
+        }
+        r.get("/v1/backups") { _, _ in JSON(await core.backups()) }
+        r.post("/v1/backups/:name/restore") { _, ctx in
+            let name = try ctx.parameters.string("name")
+            let peer = await ctx.peer()
+            return JSON(try await ImportGate.shared.withTurn { try await core.restore(name, peer: peer) })
         }
     }
 }

@@ -191,8 +191,9 @@ enum APIRoutes {
 
         // Metrics (Prometheus text format)
         r.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: .init(byteBuffer: ByteBuffer(string: metrics.prometheusText())))
+            let text = metrics.prometheusText() + (await core.metricFamilies())
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: text)))
         }
 
         addLURoutes(r, core: core)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import GRDB
 import STMF
@@ -32,6 +35,13 @@ public final class ConfigStore: Sendable {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
+        // The database and its -wal and -shm files are 0640 whatever the umask (SQLite gives
+        // the journal files the database's mode): created so here, corrected if they were not.
+        if path.hasPrefix("/") {
+            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+            if fd >= 0 { fchmod(fd, 0o640); close(fd) }
+        }
+        defer { if path.hasPrefix("/") { for suffix in ["-wal", "-shm"] { chmod(path + suffix, 0o640) } } }
         do {
             db = try DatabaseQueue(path: path, configuration: config)
             try db.read { db in

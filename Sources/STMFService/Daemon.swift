@@ -22,23 +22,57 @@ public struct Daemon {
     /// Seconds an API connection may stay idle (or a request stay half-sent) before it is closed.
     public var apiIdleSeconds: Int
 
-    public init(stateDirectory: StateDirectory, logger: Logger, limits: STMF.Limits = .init(), apiIdleSeconds: Int = 60) {
+    /// Restore points kept (at start, before import --replace and restore); 0 keeps none.
+    public var backups: Int
+
+    /// The administrative group that owns the API socket (and may search the state directory),
+    /// so its members administer stmfd without root. nil: `stmf` when such a group exists.
+    public var group: String?
+
+    /// The default administrative group.
+    public static let defaultGroup = "stmf"
+
+    public init(stateDirectory: StateDirectory, logger: Logger, limits: STMF.Limits = .init(), apiIdleSeconds: Int = 60,
+                backups: Int = 10, group: String? = nil) {
         self.stateDirectory = stateDirectory
         self.logger = logger
         self.limits = limits
         self.apiIdleSeconds = apiIdleSeconds
+        self.backups = backups
+        self.group = group
     }
 
     public enum StartError: Error, CustomStringConvertible {
         case stateDirectory(String)
         case alreadyRunning(String)
+        case group(String)
         public var description: String {
             switch self {
             case let .stateDirectory(m): m
             case let .alreadyRunning(m): m
+            case let .group(m): m
             }
         }
     }
+
+    /// The group id of the administrative group: `group` when given (it must exist), else
+    /// `stmf` when it exists, else nil (root only, as the state directory's mode allows).
+    static func administrativeGroup(_ name: String?) throws(StartError) -> gid_t? {
+        let wanted = name ?? defaultGroup
+        var grp = Glibc.group()
+        var result: UnsafeMutablePointer<Glibc.group>?
+        var buffer = [CChar](repeating: 0, count: 16384)
+        let rc = getgrnam_r(wanted, &grp, &buffer, buffer.count, &result)
+        guard rc == 0, let found = result else {
+            if name == nil { return nil }
+            throw .group("group \(wanted) does not exist (create it, e.g. groupadd --system \(wanted), or name another with --group)")
+        }
+        return found.pointee.gr_gid
+    }
+
+    /// Files stmfd creates are 0640 at most and directories 0750, whatever umask the caller
+    /// had; each file is also given its mode explicitly where it is created.
+    static let fileCreationMask: mode_t = 0o027
 
     /// Creates the state directory (0750) if needed.
     /// Every file LU holds descriptors: take the hard limit as the soft one (the default soft
@@ -63,6 +97,7 @@ public struct Daemon {
             } catch {
                 throw .stateDirectory("cannot create state directory \(dir.path): \(error)")
             }
+            chmod(dir.path, 0o750)
         } else if (st.st_mode & S_IFMT) != S_IFDIR {
             throw .stateDirectory("\(dir.path) is not a directory")
         }
@@ -74,6 +109,7 @@ public struct Daemon {
         init(path: String) throws(StartError) {
             fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
             guard fd >= 0 else { throw .stateDirectory("cannot open lock \(path): \(String(cString: strerror(errno)))") }
+            fchmod(fd, 0o640)
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
                 var buf = [UInt8](repeating: 0, count: 32)
                 let n = pread(fd, &buf, 31, 0)
@@ -100,6 +136,8 @@ public struct Daemon {
     }
 
     public func run() async throws {
+        umask(Self.fileCreationMask)
+        let adminGroup = try Self.administrativeGroup(group)
         try Self.prepare(stateDirectory)
         Self.raiseDescriptorLimit(logger: logger)
         let lock = try StateLock(path: stateDirectory.lockPath)
@@ -108,27 +146,35 @@ public struct Daemon {
         let store = try ConfigStore(path: stateDirectory.databasePath)
         let metrics = MetricsRegistry()
         metrics.bootstrap()
-        let stmf = STMF(observer: CommandMetrics(), limits: limits)
+        let stmf = STMF(observer: CommandMetrics(registry: metrics.registry), limits: limits)
         let core = ServiceCore(stmf: stmf, store: store, logger: logger)
+        await core.enableRestorePoints(RestorePoints(directory: stateDirectory.backupsPath, keep: backups))
         try await core.load()
+        await core.makeStartRestorePoint()
 
         let socketPath = stateDirectory.socketPath
         let log = logger
-        // Sockets are created 0660: file permissions on the state directory are the access control.
-        let oldMask = umask(0o117)
+        // The socket is 0660, owned by the administrative group when there is one: its members
+        // may administer stmfd; the state directory (0750) lets that group reach the socket.
+        if let adminGroup { chown(stateDirectory.path, uid_t.max, adminGroup) }
+        umask(0o117)
+        let watchdog = Watchdog.fromEnvironment()
         let app = Application(
             router: APIRoutes.router(core: core, metrics: metrics),
             server: .http1(configuration: Self.httpConfiguration(idleSeconds: apiIdleSeconds), connectionLimit: Self.connectionLimit),
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "stmfd"),
             onServerRunning: { _ in
-                umask(oldMask)
+                umask(Self.fileCreationMask)
                 chmod(socketPath, 0o660)
-                log.info("stmfd ready", metadata: ["socket": "\(socketPath)"])
+                if let adminGroup { chown(socketPath, uid_t.max, adminGroup) }
+                log.info("stmfd ready", metadata: ["socket": "\(socketPath)", "group": "\(adminGroup.map { String($0) } ?? "none")"])
                 SystemdNotify.send("READY=1\nSTATUS=serving \(socketPath)")
+                watchdog?.start()
             },
             logger: logger
         )
         try await app.runService()
+        watchdog?.stop()
         SystemdNotify.send("STOPPING=1")
         await core.shutdown()
         unlink(socketPath)

@@ -1,3 +1,4 @@
+import FCFabric
 import FCLink
 import FCPort
 import FCTarget
@@ -44,17 +45,18 @@ extension ServiceCore {
 
     /// `fcadm create-emulated-port`: committed, then registered and brought online.
     public func createEmulatedPort(_ r: CreateEmulatedPortRequest) async throws(ServiceError) -> FCPortInfo {
-        guard let wwpn = WWN(r.portWWN) else { throw .badRequest("\(r.portWWN): invalid port WWN") }
-        var nodeWWN: WWN?
-        if let n = r.nodeWWN {
-            guard let w = WWN(n) else { throw .badRequest("\(n): invalid node WWN") }
-            nodeWWN = w
+        let wwpn = try Self.parseFCWWN(r.portWWN, "port WWN")
+        let nodeWWN = try r.nodeWWN.map { (n: String) throws(ServiceError) -> WWN in try Self.parseFCWWN(n, "node WWN") }
+        guard r.fabric.hasPrefix("/"), r.fabric.utf8.count < 108, !r.fabric.utf8.contains(0) else {
+            throw .badRequest("\(r.fabric.debugDescription): invalid fabric socket path: must be an absolute path shorter than 108 bytes",
+                              code: "INVALID_PATH")
         }
-        guard !r.fabric.isEmpty, r.fabric.utf8.count < 108 else { throw .badRequest("invalid fabric socket path") }
         let name = PortIdentifier.wwn(wwpn).description
         guard portRecords[name] == nil, stmf.targetPortState(.wwn(wwpn)) == nil else {
             throw .conflict("\(name): port already exists", code: "TARGET_EXISTS")
         }
+        // A port on a fabric that is not there would wait for it for ever: refuse it now.
+        if let why = Self.fabricProblem(r.fabric) { throw ServiceError(400, "FABRIC_NOT_FOUND", why) }
         let port = EmulatedTargetPort(stmf: stmf, portName: wwpn, nodeName: nodeWWN, fabricPath: r.fabric, logger: logger)
         let handle: TargetPortHandle
         // A relative port id no stored record holds either (bound HBA ports keep theirs).
@@ -74,7 +76,7 @@ extension ServiceCore {
 
     /// `fcadm delete-emulated-port`: removed from the store, then taken offline (sessions end).
     public func deleteEmulatedPort(_ text: String) async throws(ServiceError) {
-        guard let wwpn = WWN(text) else { throw .badRequest("\(text): invalid port WWN") }
+        let wwpn = try Self.parseFCWWN(text, "port WWN")
         let name = PortIdentifier.wwn(wwpn).description
         guard let rec = portRecords[name], rec.provider == Self.emulatedProvider else {
             throw .notFound("\(name): no such emulated port", code: "TARGET_NOT_FOUND")
@@ -86,20 +88,51 @@ extension ServiceCore {
         if startedPorts.removeValue(forKey: name) != nil { try? await stmf.deregisterTargetPort(.wwn(wwpn)) }
     }
 
-    /// `fcinfo hba-port`: the local FC ports.
+    /// `fcinfo hba-port`: the local FC ports, with what their fabrics say of their remote ports.
     public func fcPorts() -> [FCPortInfo] {
-        emulatedPorts.values.sorted { $0.portName < $1.portName }.map(fcPortInfo)
+        let ports = emulatedPorts.values.sorted { $0.portName < $1.portName }
+        var fabrics: [String: [PortStatus]] = [:]
+        for path in Set(ports.map(\.fabricPath)) { fabrics[path] = Self.fabricPorts(path) }
+        return ports.map { fcPortInfo($0, fabric: fabrics[$0.fabricPath] ?? []) }
     }
 
-    func fcPortInfo(_ port: EmulatedTargetPort) -> FCPortInfo {
+    static func parseFCWWN(_ text: String, _ what: String) throws(ServiceError) -> WWN {
+        guard let w = WWN(text.hasPrefix("wwn.") ? String(text.dropFirst(4)) : text) else {
+            throw .badRequest(Wording.invalidWWN(text, what), code: "INVALID_WWN")
+        }
+        return w
+    }
+
+    /// Why no emulated fabric answers at `path`, or nil when one does (its control socket).
+    static func fabricProblem(_ path: String) -> String? {
+        do {
+            let reply = try FabricControl.request(ControlRequest(op: .show), socket: path)
+            return reply.ok ? nil : "\(path): the fabric refused a status request: \(reply.error ?? "no reason")"
+        } catch {
+            return "\(path): no emulated fabric answers there (\(error)); start fcfabric --socket \(path), "
+                + "or name the socket of the running fabric with --fabric or $FCFABRIC_SOCKET"
+        }
+    }
+
+    /// The fabric's view of its ports (symbolic names, counters), or none when it does not answer.
+    static func fabricPorts(_ path: String) -> [PortStatus] {
+        (try? FabricControl.request(ControlRequest(op: .show), socket: path))?.ports ?? []
+    }
+
+    func fcPortInfo(_ port: EmulatedTargetPort, fabric: [PortStatus] = []) -> FCPortInfo {
         let st = port.status
         let sessions = Set(stmf.sessions(of: port.name).map(\.nexus.initiator))
         let remotes = st.remotePorts.map { r in
-            RemotePortInfo(portWWN: r.portName.hex, nodeWWN: r.nodeName.hex, portID: r.id.description,
-                           activeFC4Types: r.fcp == nil ? [] : ["SCSI"],
-                           scsiTarget: r.fcp?.contains(.targetFunction) ?? false,
-                           scsiInitiator: r.fcp?.contains(.initiatorFunction) ?? false,
-                           session: sessions.contains(.wwn(r.portName)))
+            let seen = fabric.first { $0.portName.flatMap { WWN($0) } == r.portName }
+            return RemotePortInfo(portWWN: r.portName.hex, nodeWWN: r.nodeName.hex, portID: r.id.description,
+                                  activeFC4Types: r.fcp == nil ? [] : ["SCSI"],
+                                  scsiTarget: r.fcp?.contains(.targetFunction) ?? false,
+                                  scsiInitiator: r.fcp?.contains(.initiatorFunction) ?? false,
+                                  session: sessions.contains(.wwn(r.portName)),
+                                  symbolicName: seen?.symbolicName,
+                                  // What RLS to the fabric controller answers for it.
+                                  linkErrors: seen.map { FCLinkErrors(linkFailures: UInt32(clamping: $0.counters.linkFailures),
+                                                                      invalidCRCs: UInt32(clamping: $0.counters.crcErrors)) })
         }
         let linkState: String
         switch st.linkState {

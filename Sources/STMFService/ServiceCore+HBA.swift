@@ -203,7 +203,7 @@ extension ServiceCore {
 
     static func parseHBAWWN(_ text: String) throws(ServiceError) -> String {
         guard let w = WWN(text.hasPrefix("wwn.") ? String(text.dropFirst(4)) : text) else {
-            throw .badRequest("\(text): invalid WWN: expected 16 hex digits (colons or a wwn. prefix allowed)", code: "INVALID_WWN")
+            throw .badRequest(Wording.invalidWWN(text), code: "INVALID_WWN")
         }
         return w.hex.lowercased()
     }

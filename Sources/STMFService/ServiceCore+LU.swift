@@ -179,6 +179,37 @@ extension ServiceCore {
         return info(luRuntimes[guid]!)
     }
 
+    /// modify-lu -f FILE (COMSTAR's stmfModifyLuByFname): the LU whose backing or meta file
+    /// `file` is. An LU stmfd has is modified as `modifyLU` does; one it does not have (not
+    /// imported) is opened from its metadata, changed there and closed again, and stays out of
+    /// the configuration.
+    public func modifyLU(file: String, _ r: ModifyLUFileRequest, peer: PeerCredentials? = nil) async throws(ServiceError) -> LUInfo {
+        let path = Self.canonicalPath(file)
+        if let rt = luRuntimes.values.first(where: { files(of: $0.record).map(Self.canonicalPath).contains(path) }) {
+            return try await modifyLU(rt.record.guid, ModifyLURequest(provider: r.provider, properties: r.properties))
+        }
+        let provider = try luProvider(r.provider)
+        let change: [String: String]
+        do { change = try provider.normalize(r.properties, for: .modify) } catch { throw ServiceError(error) }
+        try checkOutsideStateDirectory([path], given: [file])
+        try checkPeerAccess([file], peer)
+        let lu: any ManagedLogicalUnit
+        do { lu = try provider.importLU(source: file, properties: [:]) } catch { throw ServiceError(error) }
+        if luRuntimes[lu.guid] != nil {
+            lu.delete(eraseMetadata: false)
+            throw .conflict("\(lu.guid): a logical unit with this GUID exists (imported from another file)", code: "LU_EXISTS")
+        }
+        do { try await lu.modify(change) } catch {
+            await lu.shutdown()
+            throw ServiceError(error)
+        }
+        let rec = Self.record(of: lu, provider: provider.name, file: file, online: false)
+        let result = info(LURuntime(record: rec, lu: lu))
+        await lu.shutdown()
+        logger.info("modified a logical unit that is not imported", metadata: ["guid": "\(lu.guid)", "file": "\(file)"])
+        return result
+    }
+
     /// delete-lu [-k]: views go too unless `keepViews`; the data and its metadata stay, so
     /// import-lu can bring the LU back.
     public func deleteLU(_ guidText: String, keepViews: Bool) async throws(ServiceError) {

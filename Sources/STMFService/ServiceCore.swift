@@ -28,6 +28,8 @@ public actor ServiceCore {
     /// This machine's FC HBA ports as last seen (by WWPN), and the watch that keeps them live.
     var hbaPorts: [String: HBAPort] = [:]
     var hbaWatch: (watcher: HBAWatcher, task: Task<Void, Never>)?
+    /// Where the configuration is kept before it is replaced and at start (nil: not kept).
+    var restorePoints: RestorePoints?
     /// Where discovery reads the alias tables ($STMF_MODULES_ALIAS, $STMF_DRIVER_ALIASES).
     nonisolated let hbaDiscovery: HBADiscovery = {
         let env = ProcessInfo.processInfo.environment
@@ -75,7 +77,7 @@ public actor ServiceCore {
 
     static func parseGUID(_ s: String) throws(ServiceError) -> LUGUID {
         guard let g = LUGUID(s) else {
-            throw .badRequest("\(s): invalid logical unit name: expected 32 hex digits of an NAA-6 GUID", code: "INVALID_LU_NAME")
+            throw .badRequest(Wording.invalidGUID(s), code: "INVALID_LU_NAME")
         }
         return g
     }

@@ -75,6 +75,44 @@ public struct HBADiscovery: Sendable {
             .sorted { ($0.name.count, $0.name) < ($1.name.count, $1.name) }   // rport-6:0-2 before rport-6:0-10
     }
 
+    /// The SCSI logical units below FC remote ports (sysfs `hostH/rport-H:B-R/targetH:C:T/H:C:T:L`),
+    /// with their block and sg devices, in host:channel:target:lun order.
+    public func logicalUnits() throws(DiscoveryError) -> [FCLogicalUnit] {
+        let ctx = try UdevContext()
+        let blocks = try ctx.devices(subsystem: "block")
+        let generics = try ctx.devices(subsystem: "scsi_generic")
+        func child(_ list: [UdevDevice], of d: UdevDevice) -> String? {
+            list.first { $0.syspath.hasPrefix(d.syspath + "/") }.map { $0.property("DEVNAME") ?? "/dev/" + $0.sysname }
+        }
+        var out: [(key: [Int], lu: FCLogicalUnit)] = []
+        for d in try ctx.devices(subsystem: "scsi") where d.devtype == "scsi_device" {
+            let components = d.syspath.split(separator: "/").map(String.init)
+            guard let rport = components.first(where: { $0.hasPrefix("rport-") }),
+                  let host = components.first(where: { $0.hasPrefix("host") && $0.dropFirst(4).allSatisfy(\.isNumber) }) else { continue }
+            let hctl = d.sysname.split(separator: ":").compactMap { Int($0) }
+            guard hctl.count == 4 else { continue }
+            let remote = ctx.device(subsystem: "fc_remote_ports", sysname: rport)?.attribute("port_name").flatMap(Self.wwn)
+            let local = ctx.device(subsystem: "fc_host", sysname: host)?.attribute("port_name").flatMap(Self.wwn)
+            let sg = child(generics, of: d)
+            let name = child(blocks, of: d) ?? sg ?? d.sysname
+            out.append((hctl, FCLogicalUnit(
+                osDeviceName: name, genericDevice: sg, hctl: d.sysname,
+                hbaPortWWN: local ?? "0000000000000000", remotePortWWN: remote ?? "0000000000000000", lun: hctl[3],
+                vendor: Self.trimmed(d.attribute("vendor")),
+                product: Self.trimmed(d.attribute("model")),
+                deviceType: Int(Self.trimmed(d.attribute("type"))) ?? 0x1F)))
+        }
+        return out.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map(\.lu)
+    }
+
+    /// An attribute without the padding INQUIRY strings and sysfs newlines carry.
+    static func trimmed(_ s: String?) -> String {
+        var t = Substring(s ?? "")
+        while let c = t.first, c == " " || c == "\n" || c == "\t" { t = t.dropFirst() }
+        while let c = t.last, c == " " || c == "\n" || c == "\t" { t = t.dropLast() }
+        return String(t)
+    }
+
     // MARK: one port
 
     private func port(_ fc: UdevDevice, ctx: UdevContext, overrides: DriverAliasOverrides,

@@ -131,3 +131,28 @@ public struct HBARemotePort: Sendable, Equatable, Codable {
     public var devLossTimeout: Int?
     public var supportedClasses: [String]
 }
+
+/// A SCSI logical unit this machine reaches through one of its FC HBA ports (initiator mode),
+/// as `fcinfo logical-unit` lists it: the OS device, and the path to it.
+public struct FCLogicalUnit: Sendable, Equatable, Codable {
+    /// The block device (`/dev/sdb`), or the SCSI generic device when there is no block device.
+    public var osDeviceName: String
+    /// `/dev/sgN`, when the sg driver has one.
+    public var genericDevice: String?
+    /// host:channel:target:lun.
+    public var hctl: String
+    public var hbaPortWWN: String
+    public var remotePortWWN: String
+    public var lun: Int
+    public var vendor: String
+    public var product: String
+    /// The SCSI peripheral device type (0 direct access, 1 sequential, 5 CD/DVD, 8 changer…).
+    public var deviceType: Int
+
+    public init(osDeviceName: String, genericDevice: String?, hctl: String, hbaPortWWN: String, remotePortWWN: String,
+                lun: Int, vendor: String, product: String, deviceType: Int) {
+        self.osDeviceName = osDeviceName; self.genericDevice = genericDevice; self.hctl = hctl
+        self.hbaPortWWN = hbaPortWWN; self.remotePortWWN = remotePortWWN; self.lun = lun
+        self.vendor = vendor; self.product = product; self.deviceType = deviceType
+    }
+}

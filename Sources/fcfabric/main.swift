@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Dispatch
 import FCFabric
 import FCLink
@@ -11,6 +12,9 @@ struct FCFabricCommand: ParsableCommand {
         commandName: "fcfabric",
         abstract: "Run an emulated Fibre Channel fabric (switch) on a Unix socket.",
         subcommands: [Run.self, Ctl.self], defaultSubcommand: Run.self)
+
+    /// Usage errors exit 1, options may come before the subcommand, -V prints the version.
+    static func main() { CommandLineRunner.main(Self.self) }
 
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the fabric (default).")
@@ -72,15 +76,20 @@ struct FCFabricCommand: ParsableCommand {
             subcommands: [Show.self, LinkDown.self, LinkUp.self, SetFaults.self])
 
         struct Common: ParsableArguments {
-            @Option(help: "The fabric's socket.")
+            @Option(help: "The fabric's socket (default: $FCFABRIC_SOCKET, else $XDG_RUNTIME_DIR/fcfabric.sock).", completion: .file())
             var socket: String = FabricAddress.defaultSocketPath
             @Flag(help: "Print JSON.")
             var json = false
 
+            /// A fabric that does not answer is a runtime failure (exit 1), not a usage error: the
+            /// message says which socket was tried and how to name another.
             func send(_ r: ControlRequest) throws -> ControlReply {
                 let reply: ControlReply
                 do { reply = try FabricControl.request(r, socket: socket) } catch {
-                    throw ValidationError("cannot reach the fabric at \(socket): \(error)")
+                    FileHandle.standardError.write(Data((
+                        "fcfabric: cannot reach the fabric at \(socket): \(error); is fcfabric running? "
+                        + "Name its socket with --socket PATH or $FCFABRIC_SOCKET\n").utf8))
+                    throw ExitCode(1)
                 }
                 guard reply.ok else {
                     FileHandle.standardError.write(Data("fcfabric: \(reply.error ?? "refused")\n".utf8))
@@ -116,14 +125,14 @@ struct FCFabricCommand: ParsableCommand {
             static let configuration = CommandConfiguration(commandName: "link-down", abstract: "Take a port's link down.")
             @OptionGroup var common: Common
             @Argument(help: "The port's WWPN.") var wwpn: String
-            func run() throws { _ = try common.send(ControlRequest(op: .linkDown, wwpn: wwpn)) }
+            func run() throws { _ = try common.send(ControlRequest(op: .linkDown, wwpn: try checkedWWPN(wwpn))) }
         }
 
         struct LinkUp: ParsableCommand {
             static let configuration = CommandConfiguration(commandName: "link-up", abstract: "Bring a port's link up.")
             @OptionGroup var common: Common
             @Argument(help: "The port's WWPN.") var wwpn: String
-            func run() throws { _ = try common.send(ControlRequest(op: .linkUp, wwpn: wwpn)) }
+            func run() throws { _ = try common.send(ControlRequest(op: .linkUp, wwpn: try checkedWWPN(wwpn))) }
         }
 
         struct SetFaults: ParsableCommand {
@@ -136,12 +145,21 @@ struct FCFabricCommand: ParsableCommand {
             @Option(help: "Delay added to each frame, in ms.") var delayMs: Double = 0
             @Option(help: "Fraction of frames delivered twice (0–1).") var duplicate: Double = 0
             func run() throws {
-                _ = try common.send(ControlRequest(op: .faults, wwpn: port,
+                _ = try common.send(ControlRequest(op: .faults, wwpn: try port.map(checkedWWPN),
                                                    faults: Faults(lossRate: loss, corruptionRate: corrupt,
                                                                   delayMilliseconds: delayMs, duplicateRate: duplicate)))
             }
         }
     }
+}
+
+/// A WWPN operand, checked before the fabric is asked, with the one wording of a bad one.
+func checkedWWPN(_ text: String) throws -> String {
+    guard WWN(text.hasPrefix("wwn.") ? String(text.dropFirst(4)) : text) != nil else {
+        FileHandle.standardError.write(Data("fcfabric: \(Wording.invalidWWN(text, "WWPN"))\n".utf8))
+        throw ExitCode(1)
+    }
+    return text.hasPrefix("wwn.") ? String(text.dropFirst(4)) : text
 }
 
 FCFabricCommand.main()

@@ -47,7 +47,7 @@ import STMFAPI
         // sbdadm shows the same LU.
         let sbd = try d.sbdadm(["list-lu"])
         #expect(sbd.status == 0)
-        #expect(sbd.out.contains("Found 1 LU(s)") && sbd.out.contains("\(guid)  134217728"))
+        #expect(sbd.out.contains("Found 1 LU(s)") && sbd.out.contains("\(guid.lowercased())  134217728"))
         // delete-lu keeps the data: import-lu brings it back with the same GUID.
         try d.ok(["add-view", guid])
         try d.ok(["delete-lu", guid])

@@ -19,7 +19,7 @@ private let sharedMetrics: MetricsRegistry = {
 @Suite struct MetricsTests {
     @Test func commandsBytesErrorsAndLatencyPerLUAndPort() async throws {
         let metrics = sharedMetrics
-        let stmf = STMF(observer: CommandMetrics())
+        let stmf = STMF(observer: CommandMetrics(registry: metrics.registry))
         let target = try PortIdentifier(parsing: "wwn.5000000000000077")
         let port = try stmf.registerTargetPort(target, provider: NullPort())
         try await stmf.setTargetPortState(target, online: true)
@@ -51,5 +51,33 @@ private let sharedMetrics: MetricsRegistry = {
         #expect(value("stmf_written_bytes_total") == "1024")
         #expect(value("stmf_read_bytes_total") == "2048")
         #expect(text.contains("stmf_command_duration_seconds_count{\(labels)} 2") || text.contains("stmf_command_duration_seconds_count{target=\"\(target)\",lu=\"\(lu.guid)\"} 2"), "\(text)")
+    }
+}
+
+/// Per-initiator counters: the recorder of an I_T_L nexus named with its initiator counts into
+/// the I_T families too (STMF names the initiator through `recorder(lu:targetPort:initiator:)`).
+@Suite struct InitiatorMetricsTests {
+    @Test func anITLRecorderCountsPerInitiatorAndReadWriteApart() throws {
+        let metrics = MetricsRegistry()
+        let observer = CommandMetrics(registry: metrics.registry)
+        let lu = try #require(LUGUID("600144F0000000000000000000000042"))
+        let target = try PortIdentifier(parsing: "wwn.5000000000000042")
+        let a = observer.recorder(lu: lu, targetPort: target, initiator: try PortIdentifier(parsing: "wwn.2100000000000042"))
+        let b = observer.recorder(lu: lu, targetPort: target, initiator: try PortIdentifier(parsing: "wwn.2100000000000043"))
+        a.record(direction: .write, bytes: 4096, status: .good, nanoseconds: 50_000)
+        a.record(direction: .read, bytes: 512, status: .checkCondition, nanoseconds: 20_000)
+        b.record(direction: .read, bytes: 1024, status: .good, nanoseconds: 30_000)
+        let text = metrics.prometheusText()
+        func line(_ name: String, _ initiator: String) -> String? {
+            text.split(separator: "\n").first { $0.hasPrefix(name + "{") && $0.contains(initiator) }.map(String.init)
+        }
+        #expect(line("stmf_initiator_commands_total", "2100000000000042")?.hasSuffix(" 2") == true, "\(text)")
+        #expect(line("stmf_initiator_written_bytes_total", "2100000000000042")?.hasSuffix(" 4096") == true)
+        #expect(line("stmf_initiator_command_errors_total", "2100000000000042")?.hasSuffix(" 1") == true)
+        #expect(line("stmf_initiator_read_bytes_total", "2100000000000043")?.hasSuffix(" 1024") == true)
+        // The LU's own counters add both initiators up, reads and writes apart.
+        #expect(text.contains("stmf_read_commands_total{lu=\"600144F0000000000000000000000042\",target=\"wwn.5000000000000042\"} 2"), "\(text)")
+        #expect(text.contains("stmf_write_commands_total{lu=\"600144F0000000000000000000000042\",target=\"wwn.5000000000000042\"} 1"))
+        #expect(text.contains("# HELP stmf_initiator_commands_total "))
     }
 }

@@ -22,13 +22,18 @@ final class DaemonHarness: @unchecked Sendable {
     var socketPath: String { stateDir + "/stmf.sock" }
 
     /// Starts stmfd and waits until its socket answers.
-    /// With `openFileLimit`, stmfd runs under `prlimit --nofile=N:N` (soft and hard).
-    func start(environment: [String: String] = [:], openFileLimit: Int? = nil, arguments extra: [String] = []) throws {
+    /// With `openFileLimit`, stmfd runs under `prlimit --nofile=N:N` (soft and hard); with
+    /// `umask`, under that umask (set by a shell that then execs it).
+    func start(environment: [String: String] = [:], openFileLimit: Int? = nil, umask: String? = nil,
+               arguments extra: [String] = []) throws {
         let p = Process()
         let stmfd = productsDirectory.appendingPathComponent("stmfd")
         if let openFileLimit {
             p.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
             p.arguments = ["--nofile=\(openFileLimit):\(openFileLimit)", stmfd.path, "--state-dir", stateDir] + extra
+        } else if let umask {
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", stmfd.path, "--state-dir", stateDir] + extra
         } else {
             p.executableURL = stmfd
             p.arguments = ["--state-dir", stateDir] + extra

@@ -200,10 +200,15 @@ struct DiscoveryTests {
         #expect(none.out == "No Adapters Found.\n")
         let missing = try run("qle2562-8g", "fcinfo", ["hba-port", "2100000000000001"])
         #expect(missing.status == 1)
-        #expect(missing.err.contains("2100000000000001: HBA port not found"))
+        #expect(missing.err.contains("fcinfo: HBA port 2100000000000001: not found"))
+        // Each port on its own line, then what that means for all of them (illumos fcinfo).
+        let some = try run("qle2562-8g", "fcinfo", ["hba-port", "2100000000000001", "21000024ff3d4c48"])
+        #expect(some.status == 1)
+        #expect(some.out.contains("HBA Port WWN: 21000024ff3d4c48\n"))
+        #expect(some.err == "fcinfo: HBA port 2100000000000001: not found\nfcinfo: Some of specified HBA ports are not found\n", "\(some.err)")
         let bad = try run("qle2562-8g", "fcinfo", ["hba-port", "xyz"])
         #expect(bad.status == 1)
-        #expect(bad.err.contains("xyz: invalid WWN"))
+        #expect(bad.err.contains("xyz: invalid WWN: must be 16 hexadecimal digits"))
         // No port is in target mode until one is bound.
         let targets = try run("qle2562-8g", "fcinfo", ["hba-port", "-t"])
         #expect(targets.out == "No Adapters Found.\n")
@@ -258,18 +263,33 @@ extension DiscoveryTests {
     @Test func remotePortsOfAnInitiatorModePort() throws {
         let r = try run("qle2672-16g", "fcinfo", ["remote-port", "-p", "21000024ff7b1a3e", "-s"])
         #expect(r.status == 0, "\(r.err)")
+        // illumos' layout (WWN, FC4 types, SCSI Target, Port Symbolic Name, Node WWN), what
+        // sysfs adds, then with -s the target's LUNs as illumos prints them.
         #expect(r.out.contains("""
             Remote Port WWN: 500a09819a2b3c4d
                     Active FC4 Types: SCSI
                     SCSI Target: yes
+                    Port Symbolic Name: \("")
+                    Node WWN: 500a09809a2b3c4d
                     SCSI Initiator: no
                     Port ID: 10400
                     Port State: Online
-                    Node WWN: 500a09809a2b3c4d
                     SCSI Target ID: 6:0:0
+                    LUN: 0
+                      Vendor: NETAPP
+                      Product: LUN C-Mode
+                      OS Device Name: /dev/sdb
+                    LUN: 1
+                      Vendor: NETAPP
+                      Product: LUN C-Mode
+                      OS Device Name: /dev/sg3
 
-            """))
-        #expect(r.out.contains("Remote Port WWN: 21000024ff7b1b00\n        Active FC4 Types: SCSI\n        SCSI Target: no\n        SCSI Initiator: yes\n"))
+            """), "\(r.out)")
+        #expect(r.out.contains("Remote Port WWN: 21000024ff7b1b00\n        Active FC4 Types: SCSI\n        SCSI Target: no\n        Port Symbolic Name: \n        Node WWN: 20000024ff7b1b00\n        SCSI Initiator: yes\n"))
+        // The kernel keeps no link error status of a remote port: -l says so, as illumos does when RLS fails.
+        let linkstat = try run("qle2672-16g", "fcinfo", ["remote-port", "--port", "21000024ff7b1a3e", "--linkstat", "500a09819a2b3c4d"])
+        #expect(linkstat.status == 1)
+        #expect(linkstat.err == "fcinfo: Error: SendRLS failed for 500a09819a2b3c4d\n")
         #expect(r.out.contains("Port State: Blocked"))
         let one = try run("qle2672-16g", "fcadm", ["remote-port", "-p", "21000024ff7b1a3e", "--json", "500a09819a2b3c4d"])
         let list = try #require(try JSONSerialization.jsonObject(with: Data(one.out.utf8)) as? [[String: Any]], "\(one.err)")
@@ -279,5 +299,41 @@ extension DiscoveryTests {
         // A target-only port (qlini_mode=disabled) has none registered.
         let none = try run("qle2562-8g", "fcinfo", ["remote-port", "-p", "21000024ff3d4c48"])
         #expect(none.out == "No remote ports known to 21000024ff3d4c48 (host7)\n")
+    }
+}
+
+extension DiscoveryTests {
+    /// `fcinfo logical-unit` / `fcinfo lu`: the SCSI devices below the FC remote ports of an
+    /// initiator mode port, by OS device name; -v gives each path, vendor, product and type.
+    @Test func logicalUnitsBehindRemotePorts() throws {
+        let plain = try run("qle2672-16g", "fcinfo", ["logical-unit"])
+        #expect(plain.status == 0, "\(plain.err)")
+        #expect(plain.out == "OS Device Name: /dev/sdb\nOS Device Name: /dev/sg3\n")
+        let verbose = try run("qle2672-16g", "fcinfo", ["lu", "-v", "/dev/sdb"])
+        #expect(verbose.status == 0, "\(verbose.err)")
+        #expect(verbose.out == """
+            OS Device Name: /dev/sdb
+                    HBA Port WWN: 21000024ff7b1a3e
+                            Remote Port WWN: 500a09819a2b3c4d
+                                    LUN: 0
+                    Vendor: NETAPP
+                    Product: LUN C-Mode
+                    Device Type: Disk Device
+
+            """)
+        let changer = try run("qle2672-16g", "fcinfo", ["lu", "--verbose", "/dev/sg3"])
+        #expect(changer.out.contains("Device Type: Medium Changer Device\n"))
+        let json = try run("qle2672-16g", "fcinfo", ["lu", "--json"])
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [[String: Any]], "\(json.err)")
+        #expect(list.map { $0["hctl"] as? String } == ["6:0:0:0", "6:0:0:1"])
+        #expect(list.first?["genericDevice"] as? String == "/dev/sg2")
+        // A device that is not an FC logical unit is reported, and the exit status says so.
+        let missing = try run("qle2672-16g", "fcinfo", ["lu", "/dev/sdb", "/dev/sdz"])
+        #expect(missing.status == 1)
+        #expect(missing.out == "OS Device Name: /dev/sdb\n")
+        #expect(missing.err == "fcinfo: Error: Logical unit /dev/sdz: not found\n")
+        // A machine whose HBA ports reach none lists none.
+        let none = try run("qle2562-8g", "fcinfo", ["lu", "-v"])
+        #expect(none.status == 0 && none.out.isEmpty, "\(none.out)\(none.err)")
     }
 }

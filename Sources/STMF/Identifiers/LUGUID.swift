@@ -65,9 +65,12 @@ public final class LUGUIDGenerator: Sendable {
         counter = Atomic(UInt32.random(in: 0...UInt32.max))
     }
 
-    public func next(oui: UInt32 = LUGUID.defaultOUI, now: UInt32 = UInt32(truncatingIfNeeded: time(nil))) -> LUGUID {
+    /// `hostID`: the host id to put in the GUID instead of this host's (`create-lu -p host-id=`,
+    /// so that an LU made here can carry the identity of the host that will serve it).
+    public func next(oui: UInt32 = LUGUID.defaultOUI, hostID: UInt32? = nil,
+                     now: UInt32 = UInt32(truncatingIfNeeded: time(nil))) -> LUGUID {
         let c = counter.add(1, ordering: .relaxed).newValue
-        let high = (UInt64(6) << 60) | (UInt64(oui & 0xFF_FFFF) << 36) | (UInt64(hostID))
+        let high = (UInt64(6) << 60) | (UInt64(oui & 0xFF_FFFF) << 36) | (UInt64(hostID ?? self.hostID))
         let low = UInt64(now) << 32 | UInt64(c)
         return LUGUID(high: high, low: low)
     }

@@ -115,6 +115,9 @@ public enum LUPropertyName {
     public static let alias = "alias"
     public static let blockSize = "blk"
     public static let guid = "guid"
+    /// create-lu only: the host id (8 hex digits) a generated GUID carries instead of this
+    /// host's.
+    public static let hostID = "host-id"
     public static let managementURL = "mgmt-url"
     public static let metaFile = "meta"
     public static let oui = "oui"
@@ -135,13 +138,13 @@ public enum LUPropertyName {
         }
     }
 
-    /// A size in bytes with an optional k/m/g/t suffix (powers of 1024); nil when it is not
-    /// one or overflows.
+    /// A size in bytes with an optional k/m/g/t/p/e suffix (powers of 1024, as libstmf's
+    /// strToShift reads them); nil when it is not one or overflows.
     public static func parseSize(_ s: String) -> UInt64? {
         let lower = s.lowercased()
         var mult: UInt64 = 1
         var digits = Substring(lower)
-        if let last = lower.last, let shift = ["k": 10, "m": 20, "g": 30, "t": 40][String(last)] {
+        if let last = lower.last, let shift = ["k": 10, "m": 20, "g": 30, "t": 40, "p": 50, "e": 60][String(last)] {
             mult = 1 << UInt64(shift); digits = lower.dropLast()
         }
         guard let v = UInt64(digits) else { return nil }

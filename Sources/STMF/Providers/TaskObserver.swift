@@ -3,6 +3,15 @@
 /// LU completes to that recorder — no lookup or lock on the per-command path.
 public protocol TaskObserver: Sendable {
     func recorder(lu: LUGUID, targetPort: PortIdentifier) -> any TaskRecorder
+    /// The recorder of one I_T_L nexus, named by its initiator too (per-initiator statistics).
+    /// By default the I_T_L's recorder is the L and T one's.
+    func recorder(lu: LUGUID, targetPort: PortIdentifier, initiator: PortIdentifier) -> any TaskRecorder
+}
+
+public extension TaskObserver {
+    func recorder(lu: LUGUID, targetPort: PortIdentifier, initiator: PortIdentifier) -> any TaskRecorder {
+        recorder(lu: lu, targetPort: targetPort)
+    }
 }
 
 public protocol TaskRecorder: Sendable {

@@ -58,7 +58,7 @@ public enum ViewError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .targetNotOffline(t): "\(t): target must be offline"
         case let .viewEntryExists(lu, c): "view entry exists: conflicts with view entry \(c) of \(lu)"
         case let .lunInUse(lun, lu): "LUN \(lun) already in use (by \(lu))"
-        case let .lunOutOfRange(n): "\(n): logical unit number out of range (0-16383)"
+        case let .lunOutOfRange(n): Wording.lunOutOfRange(String(n))
         case .noFreeLUN: "no free logical unit number"
         case let .viewEntryNotFound(lu, id): "\(lu): view entry \(id) not found"
         case let .noViews(lu): "\(lu): no views found"
