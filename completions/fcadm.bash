@@ -186,7 +186,7 @@ _fcadm() {
 
 _fcadm_hba-port() {
     repeating_flags=()
-    non_repeating_flags=(--json -l -t -i --watch -h --help)
+    non_repeating_flags=(--json -l --linkstat -t --target -i --initiator -e --fcoe --watch -h --help)
     repeating_options=()
     non_repeating_options=(--state-dir --interval)
     __fcadm_offer_flags_options -1
@@ -194,9 +194,18 @@ _fcadm_hba-port() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __fcadm_add_completions -d
         return
         ;;
     '--interval')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __fcadm_add_completions -W "$(__fcadm_custom_complete ---completion hba-port -- positional@0 "${COMP_CWORD}" "$(__fcadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -204,17 +213,27 @@ _fcadm_hba-port() {
 
 _fcadm_remote-port() {
     repeating_flags=()
-    non_repeating_flags=(--json -s -h --help)
+    non_repeating_flags=(--json -l --linkstat -s --scsi-target -h --help)
     repeating_options=()
-    non_repeating_options=(--state-dir -p)
+    non_repeating_options=(--state-dir -p --port)
     __fcadm_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __fcadm_add_completions -d
         return
         ;;
-    '-p')
+    '-p'|'--port')
+        __fcadm_add_completions -W "$(__fcadm_custom_complete ---completion remote-port -- --port "${COMP_CWORD}" "$(__fcadm_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __fcadm_add_completions -W "$(__fcadm_custom_complete ---completion remote-port -- positional@0 "${COMP_CWORD}" "$(__fcadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -226,6 +245,14 @@ _fcadm_force-lip() {
     repeating_options=()
     non_repeating_options=()
     __fcadm_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __fcadm_add_completions -W "$(__fcadm_custom_complete ---completion force-lip -- positional@0 "${COMP_CWORD}" "$(__fcadm_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
 }
 
 _fcadm_bind-port() {
@@ -238,6 +265,15 @@ _fcadm_bind-port() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __fcadm_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __fcadm_add_completions -W "$(__fcadm_custom_complete ---completion bind-port -- positional@0 "${COMP_CWORD}" "$(__fcadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -253,6 +289,15 @@ _fcadm_unbind-port() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __fcadm_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __fcadm_add_completions -W "$(__fcadm_custom_complete ---completion unbind-port -- positional@0 "${COMP_CWORD}" "$(__fcadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -268,6 +313,7 @@ _fcadm_list-bindings() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __fcadm_add_completions -d
         return
         ;;
     esac
@@ -277,21 +323,23 @@ _fcadm_create-emulated-port() {
     repeating_flags=()
     non_repeating_flags=(--json -h --help)
     repeating_options=()
-    non_repeating_options=(--state-dir -p -n --fabric)
+    non_repeating_options=(--state-dir -p --port -n --node --fabric)
     __fcadm_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __fcadm_add_completions -d
         return
         ;;
-    '-p')
+    '-p'|'--port')
         return
         ;;
-    '-n')
+    '-n'|'--node')
         return
         ;;
     '--fabric')
+        __fcadm_add_completions -f
         return
         ;;
     esac
@@ -301,15 +349,17 @@ _fcadm_delete-emulated-port() {
     repeating_flags=()
     non_repeating_flags=(--json -h --help)
     repeating_options=()
-    non_repeating_options=(--state-dir -p)
+    non_repeating_options=(--state-dir -p --port)
     __fcadm_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __fcadm_add_completions -d
         return
         ;;
-    '-p')
+    '-p'|'--port')
+        __fcadm_add_completions -W "$(__fcadm_custom_complete ---completion delete-emulated-port -- --port "${COMP_CWORD}" "$(__fcadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -325,6 +375,7 @@ _fcadm_list-emulated-port() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __fcadm_add_completions -d
         return
         ;;
     esac

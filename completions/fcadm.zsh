@@ -77,12 +77,13 @@ _fcadm() {
 _fcadm_hba-port() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-l[Link error statistics (read from the HBA now).]'
-        '-t[Target mode ports only.]'
-        '-i[Initiator mode ports only.]'
-        '*:wwns:'
+        '(-l --linkstat)'{-l,--linkstat}'[Link error statistics (read from the HBA now).]'
+        '(-t --target)'{-t,--target}'[Target mode ports only.]'
+        '(-i --initiator)'{-i,--initiator}'[Initiator mode ports only.]'
+        '(-e --fcoe)'{-e,--fcoe}'[FCoE ports only (this machine has none that stmfd drives).]'
+        '*:WWN:{__fcadm_custom_complete ---completion hba-port -- positional@0 "${current_word_index}" "$(__fcadm_cursor_index_in_current_word)"}'
         '--watch[Keep running and print a line for every HBA port added, removed or changed (link up or down, speed, port id).]'
         '--interval[With --watch\: seconds between re-reads of the ports (link changes raise no uevent).]:interval:'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -95,11 +96,12 @@ _fcadm_hba-port() {
 _fcadm_remote-port() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-p[Local HBA port WWN.]:p:'
-        '-s[SCSI target information.]'
-        '*:remote:'
+        '(-p --port)'{-p,--port}'[Local HBA port WWN.]:HBA Port WWN:{__fcadm_custom_complete ---completion remote-port -- --port "${current_word_index}" "$(__fcadm_cursor_index_in_current_word)"}'
+        '(-l --linkstat)'{-l,--linkstat}'[Link error statistics of each remote port.]'
+        '(-s --scsi-target)'{-s,--scsi-target}'[SCSI target information\: the LUNs each remote target port offers.]'
+        '*:WWN:{__fcadm_custom_complete ---completion remote-port -- positional@0 "${current_word_index}" "$(__fcadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -110,7 +112,7 @@ _fcadm_remote-port() {
 _fcadm_force-lip() {
     local -i ret=1
     local -ar arg_specs=(
-        ':wwn:'
+        ':WWN:{__fcadm_custom_complete ---completion force-lip -- positional@0 "${current_word_index}" "$(__fcadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -121,9 +123,9 @@ _fcadm_force-lip() {
 _fcadm_bind-port() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        ':wwn:'
+        ':WWN:{__fcadm_custom_complete ---completion bind-port -- positional@0 "${current_word_index}" "$(__fcadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -134,9 +136,9 @@ _fcadm_bind-port() {
 _fcadm_unbind-port() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        ':wwn:'
+        ':WWN:{__fcadm_custom_complete ---completion unbind-port -- positional@0 "${current_word_index}" "$(__fcadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -147,7 +149,7 @@ _fcadm_unbind-port() {
 _fcadm_list-bindings() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -159,11 +161,11 @@ _fcadm_list-bindings() {
 _fcadm_create-emulated-port() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-p[Port WWN (16 hex digits).]:p:'
-        '-n[Node WWN (default\: derived from the port WWN).]:n:'
-        '--fabric[The emulated fabric'\''s socket (default\: $FCFABRIC_SOCKET, $XDG_RUNTIME_DIR/fcfabric.sock).]:fabric:'
+        '(-p --port)'{-p,--port}'[Port WWN (16 hex digits).]:HBA Port WWN:'
+        '(-n --node)'{-n,--node}'[Node WWN (default\: derived from the port WWN).]:HBA Node WWN:'
+        '--fabric[The emulated fabric'\''s socket (default\: $FCFABRIC_SOCKET, $XDG_RUNTIME_DIR/fcfabric.sock).]:fabric:_files'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -174,9 +176,9 @@ _fcadm_create-emulated-port() {
 _fcadm_delete-emulated-port() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-p[Port WWN.]:p:'
+        '(-p --port)'{-p,--port}'[Port WWN.]:HBA Port WWN:{__fcadm_custom_complete ---completion delete-emulated-port -- --port "${current_word_index}" "$(__fcadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -187,7 +189,7 @@ _fcadm_delete-emulated-port() {
 _fcadm_list-emulated-port() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -186,7 +186,7 @@ _fcinfo() {
 
 _fcinfo_hba-port() {
     repeating_flags=()
-    non_repeating_flags=(--json -l -t -i --watch -h --help)
+    non_repeating_flags=(--json -l --linkstat -t --target -i --initiator -e --fcoe --watch -h --help)
     repeating_options=()
     non_repeating_options=(--state-dir --interval)
     __fcinfo_offer_flags_options -1
@@ -194,9 +194,18 @@ _fcinfo_hba-port() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __fcinfo_add_completions -d
         return
         ;;
     '--interval')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __fcinfo_add_completions -W "$(__fcinfo_custom_complete ---completion hba-port -- positional@0 "${COMP_CWORD}" "$(__fcinfo_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -204,17 +213,27 @@ _fcinfo_hba-port() {
 
 _fcinfo_remote-port() {
     repeating_flags=()
-    non_repeating_flags=(--json -s -h --help)
+    non_repeating_flags=(--json -l --linkstat -s --scsi-target -h --help)
     repeating_options=()
-    non_repeating_options=(--state-dir -p)
+    non_repeating_options=(--state-dir -p --port)
     __fcinfo_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __fcinfo_add_completions -d
         return
         ;;
-    '-p')
+    '-p'|'--port')
+        __fcinfo_add_completions -W "$(__fcinfo_custom_complete ---completion remote-port -- --port "${COMP_CWORD}" "$(__fcinfo_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __fcinfo_add_completions -W "$(__fcinfo_custom_complete ---completion remote-port -- positional@0 "${COMP_CWORD}" "$(__fcinfo_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -222,14 +241,23 @@ _fcinfo_remote-port() {
 
 _fcinfo_logical-unit() {
     repeating_flags=()
-    non_repeating_flags=(--json -h --help)
+    non_repeating_flags=(--json -v --verbose -h --help)
     repeating_options=()
     non_repeating_options=(--state-dir)
-    __fcinfo_offer_flags_options 0
+    __fcinfo_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __fcinfo_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __fcinfo_add_completions -f
         return
         ;;
     esac

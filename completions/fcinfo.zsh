@@ -51,7 +51,7 @@ _fcinfo() {
         local -ar subcommands=(
             'hba-port:List FC HBA ports: this machine'\''s (read from udev, no daemon needed) and stmfd'\''s emulated ports.'
             'remote-port:List remote ports logged in to a local FC port.'
-            'logical-unit:List logical units seen through local FC initiator ports (none in target mode).'
+            'logical-unit:List logical units seen through this machine'\''s FC HBA ports in initiator mode.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
@@ -71,12 +71,13 @@ _fcinfo() {
 _fcinfo_hba-port() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-l[Link error statistics (read from the HBA now).]'
-        '-t[Target mode ports only.]'
-        '-i[Initiator mode ports only.]'
-        '*:wwns:'
+        '(-l --linkstat)'{-l,--linkstat}'[Link error statistics (read from the HBA now).]'
+        '(-t --target)'{-t,--target}'[Target mode ports only.]'
+        '(-i --initiator)'{-i,--initiator}'[Initiator mode ports only.]'
+        '(-e --fcoe)'{-e,--fcoe}'[FCoE ports only (this machine has none that stmfd drives).]'
+        '*:WWN:{__fcinfo_custom_complete ---completion hba-port -- positional@0 "${current_word_index}" "$(__fcinfo_cursor_index_in_current_word)"}'
         '--watch[Keep running and print a line for every HBA port added, removed or changed (link up or down, speed, port id).]'
         '--interval[With --watch\: seconds between re-reads of the ports (link changes raise no uevent).]:interval:'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -89,11 +90,12 @@ _fcinfo_hba-port() {
 _fcinfo_remote-port() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-p[Local HBA port WWN.]:p:'
-        '-s[SCSI target information.]'
-        '*:remote:'
+        '(-p --port)'{-p,--port}'[Local HBA port WWN.]:HBA Port WWN:{__fcinfo_custom_complete ---completion remote-port -- --port "${current_word_index}" "$(__fcinfo_cursor_index_in_current_word)"}'
+        '(-l --linkstat)'{-l,--linkstat}'[Link error statistics of each remote port.]'
+        '(-s --scsi-target)'{-s,--scsi-target}'[SCSI target information\: the LUNs each remote target port offers.]'
+        '*:WWN:{__fcinfo_custom_complete ---completion remote-port -- positional@0 "${current_word_index}" "$(__fcinfo_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -104,8 +106,10 @@ _fcinfo_remote-port() {
 _fcinfo_logical-unit() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
+        '(-v --verbose)'{-v,--verbose}'[Verbose\: paths, vendor, product, device type.]'
+        '*:OS Device Path:_files'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0

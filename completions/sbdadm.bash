@@ -188,15 +188,24 @@ _sbdadm_create-lu() {
     repeating_flags=()
     non_repeating_flags=(--json --overwrite -h --help)
     repeating_options=()
-    non_repeating_options=(--state-dir -s)
+    non_repeating_options=(--state-dir -s --disk-size)
     __sbdadm_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __sbdadm_add_completions -d
         return
         ;;
-    '-s')
+    '-s'|'--disk-size')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __sbdadm_add_completions -f
         return
         ;;
     esac
@@ -204,7 +213,7 @@ _sbdadm_create-lu() {
 
 _sbdadm_delete-lu() {
     repeating_flags=()
-    non_repeating_flags=(--json -f -h --help)
+    non_repeating_flags=(--json -k --keep-views -h --help)
     repeating_options=()
     non_repeating_options=(--state-dir)
     __sbdadm_offer_flags_options 1
@@ -212,6 +221,15 @@ _sbdadm_delete-lu() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __sbdadm_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __sbdadm_add_completions -W "$(__sbdadm_custom_complete ---completion delete-lu -- positional@0 "${COMP_CWORD}" "$(__sbdadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -227,6 +245,15 @@ _sbdadm_import-lu() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __sbdadm_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __sbdadm_add_completions -f
         return
         ;;
     esac
@@ -242,6 +269,7 @@ _sbdadm_list-lu() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __sbdadm_add_completions -d
         return
         ;;
     esac
@@ -251,15 +279,24 @@ _sbdadm_modify-lu() {
     repeating_flags=()
     non_repeating_flags=(--json -h --help)
     repeating_options=()
-    non_repeating_options=(--state-dir -s)
+    non_repeating_options=(--state-dir -s --disk-size)
     __sbdadm_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __sbdadm_add_completions -d
         return
         ;;
-    '-s')
+    '-s'|'--disk-size')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __sbdadm_add_completions -W "$(__sbdadm_custom_complete ---completion modify-lu -- positional@0 "${COMP_CWORD}" "$(__sbdadm_cursor_index_in_current_word)")"
         return
         ;;
     esac

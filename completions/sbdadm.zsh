@@ -50,9 +50,9 @@ _sbdadm() {
     command)
         local -ar subcommands=(
             'create-lu:Create a logical unit on FILE.'
-            'delete-lu:Delete a logical unit (its views too).'
+            'delete-lu:Delete a logical unit (its views too, unless -k).'
             'import-lu:Import a logical unit from FILE'\''s metadata.'
-            'list-lu:List logical units.'
+            'list-lu:List all the exported LUs (nothing when there are none).'
             'modify-lu:Grow a logical unit.'
             'help:Show subcommand help information.'
         )
@@ -73,11 +73,11 @@ _sbdadm() {
 _sbdadm_create-lu() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-s[Size, with optional k/m/g/t suffix.]:s:'
+        '(-s --disk-size)'{-s,--disk-size}'[Size with <none>/k/m/g/t/p/e modifier.]:size:'
         '--overwrite[Write the LU'\''s metadata over a file or device that holds other data (refused without it).]'
-        ':file:'
+        ':file:_files'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -88,10 +88,10 @@ _sbdadm_create-lu() {
 _sbdadm_delete-lu() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-f[Accepted for compatibility (the LU is always taken offline first).]'
-        ':lu:'
+        '(-k --keep-views)'{-k,--keep-views}'[Don'\''t delete view entries related to the LU.]'
+        ':lu-name:{__sbdadm_custom_complete ---completion delete-lu -- positional@0 "${current_word_index}" "$(__sbdadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -102,9 +102,9 @@ _sbdadm_delete-lu() {
 _sbdadm_import-lu() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        ':file:'
+        ':file:_files'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -115,7 +115,7 @@ _sbdadm_import-lu() {
 _sbdadm_list-lu() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -127,10 +127,10 @@ _sbdadm_list-lu() {
 _sbdadm_modify-lu() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-s[New size, with optional k/m/g/t suffix.]:s:'
-        ':lu:'
+        '(-s --disk-size)'{-s,--disk-size}'[New size with <none>/k/m/g/t/p/e modifier.]:size:'
+        ':lu-name:{__sbdadm_custom_complete ---completion modify-lu -- positional@0 "${current_word_index}" "$(__sbdadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0

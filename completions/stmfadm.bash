@@ -173,13 +173,13 @@ _stmfadm() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    create-lu|modify-lu|import-lu|delete-lu|list-lu|online-lu|offline-lu|create-hg|delete-hg|add-hg-member|remove-hg-member|list-hg|create-tg|delete-tg|add-tg-member|remove-tg-member|list-tg|add-view|remove-view|list-view|list-target|online-target|offline-target|list-state|export|import|help)
+    create-lu|modify-lu|import-lu|delete-lu|list-lu|online-lu|offline-lu|create-hg|delete-hg|add-hg-member|remove-hg-member|list-hg|create-tg|delete-tg|add-tg-member|remove-tg-member|list-tg|add-view|remove-view|list-view|list-target|online-target|offline-target|list-state|export|import|list-backups|restore|help)
         # Offer subcommand argument completions
         "_stmfadm_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'create-lu modify-lu import-lu delete-lu list-lu online-lu offline-lu create-hg delete-hg add-hg-member remove-hg-member list-hg create-tg delete-tg add-tg-member remove-tg-member list-tg add-view remove-view list-view list-target online-target offline-target list-state export import help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'create-lu modify-lu import-lu delete-lu list-lu online-lu offline-lu create-hg delete-hg add-hg-member remove-hg-member list-hg create-tg delete-tg add-tg-member remove-tg-member list-tg add-view remove-view list-view list-target online-target offline-target list-state export import list-backups restore help' -- "${cur}"))
         ;;
     esac
 }
@@ -187,19 +187,29 @@ _stmfadm() {
 _stmfadm_create-lu() {
     repeating_flags=()
     non_repeating_flags=(--json --overwrite -h --help)
-    repeating_options=(-p)
-    non_repeating_options=(--state-dir -s)
+    repeating_options=(-p --lu-prop)
+    non_repeating_options=(--state-dir -s --size)
     __stmfadm_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
         return
         ;;
-    '-p')
+    '-p'|'--lu-prop')
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion create-lu -- --lu-prop "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
-    '-s')
+    '-s'|'--size')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __stmfadm_add_completions -f
         return
         ;;
     esac
@@ -207,20 +217,30 @@ _stmfadm_create-lu() {
 
 _stmfadm_modify-lu() {
     repeating_flags=()
-    non_repeating_flags=(--json -h --help)
-    repeating_options=(-p)
-    non_repeating_options=(--state-dir -s)
+    non_repeating_flags=(--json -f --file -h --help)
+    repeating_options=(-p --lu-prop)
+    non_repeating_options=(--state-dir -s --size)
     __stmfadm_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
         return
         ;;
-    '-p')
+    '-p'|'--lu-prop')
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion modify-lu -- --lu-prop "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
-    '-s')
+    '-s'|'--size')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion modify-lu -- positional@0 "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -236,6 +256,15 @@ _stmfadm_import-lu() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __stmfadm_add_completions -f
         return
         ;;
     esac
@@ -243,22 +272,7 @@ _stmfadm_import-lu() {
 
 _stmfadm_delete-lu() {
     repeating_flags=()
-    non_repeating_flags=(--json -k -h --help)
-    repeating_options=()
-    non_repeating_options=(--state-dir)
-    __stmfadm_offer_flags_options 1
-
-    # Offer option value completions
-    case "${prev}" in
-    '--state-dir')
-        return
-        ;;
-    esac
-}
-
-_stmfadm_list-lu() {
-    repeating_flags=()
-    non_repeating_flags=(--json -v -h --help)
+    non_repeating_flags=(--json -k --keep-views -h --help)
     repeating_options=()
     non_repeating_options=(--state-dir)
     __stmfadm_offer_flags_options -1
@@ -266,6 +280,39 @@ _stmfadm_list-lu() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion delete-lu -- positional@0 "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_stmfadm_list-lu() {
+    repeating_flags=()
+    non_repeating_flags=(--json -v --verbose -h --help)
+    repeating_options=()
+    non_repeating_options=(--state-dir)
+    __stmfadm_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--state-dir')
+        __stmfadm_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion list-lu -- positional@0 "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -281,6 +328,15 @@ _stmfadm_online-lu() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion online-lu -- positional@0 "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -296,6 +352,15 @@ _stmfadm_offline-lu() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion offline-lu -- positional@0 "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -311,6 +376,7 @@ _stmfadm_create-hg() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
         return
         ;;
     esac
@@ -326,6 +392,15 @@ _stmfadm_delete-hg() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion delete-hg -- positional@0 "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -335,15 +410,25 @@ _stmfadm_add-hg-member() {
     repeating_flags=()
     non_repeating_flags=(--json -h --help)
     repeating_options=()
-    non_repeating_options=(--state-dir -g)
+    non_repeating_options=(--state-dir -g --group-name)
     __stmfadm_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
         return
         ;;
-    '-g')
+    '-g'|'--group-name')
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion add-hg-member -- --group-name "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion add-hg-member -- positional@0 "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -353,15 +438,25 @@ _stmfadm_remove-hg-member() {
     repeating_flags=()
     non_repeating_flags=(--json -h --help)
     repeating_options=()
-    non_repeating_options=(--state-dir -g)
+    non_repeating_options=(--state-dir -g --group-name)
     __stmfadm_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
         return
         ;;
-    '-g')
+    '-g'|'--group-name')
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion remove-hg-member -- --group-name "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion remove-hg-member -- positional@0 "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -369,7 +464,7 @@ _stmfadm_remove-hg-member() {
 
 _stmfadm_list-hg() {
     repeating_flags=()
-    non_repeating_flags=(--json -v -h --help)
+    non_repeating_flags=(--json -v --verbose -h --help)
     repeating_options=()
     non_repeating_options=(--state-dir)
     __stmfadm_offer_flags_options -1
@@ -377,6 +472,15 @@ _stmfadm_list-hg() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion list-hg -- positional@0 "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -392,6 +496,7 @@ _stmfadm_create-tg() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
         return
         ;;
     esac
@@ -407,6 +512,15 @@ _stmfadm_delete-tg() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion delete-tg -- positional@0 "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -416,15 +530,25 @@ _stmfadm_add-tg-member() {
     repeating_flags=()
     non_repeating_flags=(--json -h --help)
     repeating_options=()
-    non_repeating_options=(--state-dir -g)
+    non_repeating_options=(--state-dir -g --group-name)
     __stmfadm_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
         return
         ;;
-    '-g')
+    '-g'|'--group-name')
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion add-tg-member -- --group-name "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion add-tg-member -- positional@0 "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -434,15 +558,25 @@ _stmfadm_remove-tg-member() {
     repeating_flags=()
     non_repeating_flags=(--json -h --help)
     repeating_options=()
-    non_repeating_options=(--state-dir -g)
+    non_repeating_options=(--state-dir -g --group-name)
     __stmfadm_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
         return
         ;;
-    '-g')
+    '-g'|'--group-name')
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion remove-tg-member -- --group-name "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion remove-tg-member -- positional@0 "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -450,7 +584,7 @@ _stmfadm_remove-tg-member() {
 
 _stmfadm_list-tg() {
     repeating_flags=()
-    non_repeating_flags=(--json -v -h --help)
+    non_repeating_flags=(--json -v --verbose -h --help)
     repeating_options=()
     non_repeating_options=(--state-dir)
     __stmfadm_offer_flags_options -1
@@ -458,6 +592,15 @@ _stmfadm_list-tg() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion list-tg -- positional@0 "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -467,21 +610,32 @@ _stmfadm_add-view() {
     repeating_flags=()
     non_repeating_flags=(--json -h --help)
     repeating_options=()
-    non_repeating_options=(--state-dir -n -t -h)
+    non_repeating_options=(--state-dir -n --lun -t --target-group -h --host-group)
     __stmfadm_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
         return
         ;;
-    '-n')
+    '-n'|'--lun')
         return
         ;;
-    '-t')
+    '-t'|'--target-group')
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion add-view -- --target-group "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
-    '-h')
+    '-h'|'--host-group')
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion add-view -- --host-group "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion add-view -- positional@0 "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -489,17 +643,19 @@ _stmfadm_add-view() {
 
 _stmfadm_remove-view() {
     repeating_flags=()
-    non_repeating_flags=(--json -a -h --help)
+    non_repeating_flags=(--json -a --all -h --help)
     repeating_options=()
-    non_repeating_options=(--state-dir -l)
+    non_repeating_options=(--state-dir -l --lu-name)
     __stmfadm_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
         return
         ;;
-    '-l')
+    '-l'|'--lu-name')
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion remove-view -- --lu-name "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -509,15 +665,17 @@ _stmfadm_list-view() {
     repeating_flags=()
     non_repeating_flags=(--json -h --help)
     repeating_options=()
-    non_repeating_options=(--state-dir -l)
+    non_repeating_options=(--state-dir -l --lu-name)
     __stmfadm_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
         return
         ;;
-    '-l')
+    '-l'|'--lu-name')
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion list-view -- --lu-name "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -525,7 +683,7 @@ _stmfadm_list-view() {
 
 _stmfadm_list-target() {
     repeating_flags=()
-    non_repeating_flags=(--json -v -h --help)
+    non_repeating_flags=(--json -v --verbose -h --help)
     repeating_options=()
     non_repeating_options=(--state-dir)
     __stmfadm_offer_flags_options -1
@@ -533,6 +691,15 @@ _stmfadm_list-target() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion list-target -- positional@0 "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -548,6 +715,15 @@ _stmfadm_online-target() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion online-target -- positional@0 "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -563,6 +739,15 @@ _stmfadm_offline-target() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion offline-target -- positional@0 "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -578,6 +763,7 @@ _stmfadm_list-state() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
         return
         ;;
     esac
@@ -593,6 +779,15 @@ _stmfadm_export() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __stmfadm_add_completions -f
         return
         ;;
     esac
@@ -608,6 +803,55 @@ _stmfadm_import() {
     # Offer option value completions
     case "${prev}" in
     '--state-dir')
+        __stmfadm_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __stmfadm_add_completions -f
+        return
+        ;;
+    esac
+}
+
+_stmfadm_list-backups() {
+    repeating_flags=()
+    non_repeating_flags=(--json -v --verbose -h --help)
+    repeating_options=()
+    non_repeating_options=(--state-dir)
+    __stmfadm_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--state-dir')
+        __stmfadm_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_stmfadm_restore() {
+    repeating_flags=()
+    non_repeating_flags=(--json -h --help)
+    repeating_options=()
+    non_repeating_options=(--state-dir)
+    __stmfadm_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--state-dir')
+        __stmfadm_add_completions -d
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __stmfadm_add_completions -W "$(__stmfadm_custom_complete ---completion restore -- positional@0 "${COMP_CWORD}" "$(__stmfadm_cursor_index_in_current_word)")"
         return
         ;;
     esac

@@ -52,13 +52,13 @@ _stmfadm() {
             'create-lu:Create a disk logical unit backed by FILE (a file, block device, or ram:NAME).'
             'modify-lu:Modify a logical unit'\''s properties or grow its size.'
             'import-lu:Bring back a logical unit from its backing file'\''s metadata.'
-            'delete-lu:Delete a logical unit (its data and metadata stay in the backing store).'
+            'delete-lu:Delete logical units (their data and metadata stay in the backing store).'
             'list-lu:List logical units.'
             'online-lu:Bring a logical unit online.'
             'offline-lu:Take a logical unit offline.'
             'create-hg:Create a host group.'
             'delete-hg:Delete a host group.'
-            'add-hg-member:Add initiator ports (wwn.…, iqn.…, eui.…) to a host group.'
+            'add-hg-member:Add initiator ports (wwn.X, iqn.X, eui.X) to a host group.'
             'remove-hg-member:Remove initiator ports from a host group.'
             'list-hg:List host groups.'
             'create-tg:Create a target group.'
@@ -75,13 +75,15 @@ _stmfadm() {
             'list-state:Show the state of the SCSI target service.'
             'export:Write the whole configuration as a versioned, checksummed document.'
             'import:Apply an exported configuration (all or nothing).'
+            'list-backups:List the configuration restore points stmfd keeps.'
+            'restore:Replace the configuration with a restore point (all or nothing).'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        create-lu|modify-lu|import-lu|delete-lu|list-lu|online-lu|offline-lu|create-hg|delete-hg|add-hg-member|remove-hg-member|list-hg|create-tg|delete-tg|add-tg-member|remove-tg-member|list-tg|add-view|remove-view|list-view|list-target|online-target|offline-target|list-state|export|import|help)
+        create-lu|modify-lu|import-lu|delete-lu|list-lu|online-lu|offline-lu|create-hg|delete-hg|add-hg-member|remove-hg-member|list-hg|create-tg|delete-tg|add-tg-member|remove-tg-member|list-tg|add-view|remove-view|list-view|list-target|online-target|offline-target|list-state|export|import|list-backups|restore|help)
             "_stmfadm_${words[1]}" && ret=0
             ;;
         esac
@@ -94,12 +96,12 @@ _stmfadm() {
 _stmfadm_create-lu() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '*-p[Property name=value (alias, blk, guid, mgmt-url, oui, pid, serial, vid, wcd, wp, meta, rev). Repeatable.]:p:'
-        '-s[Size, with optional k/m/g/t suffix.]:s:'
+        '*'{-p,--lu-prop}'[Property name=value. Repeatable.]:logical-unit-property=value:{__stmfadm_custom_complete ---completion create-lu -- --lu-prop "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
+        '(-s --size)'{-s,--size}'[Size, with an optional k/m/g/t/p/e suffix.]:size:'
         '--overwrite[Write the LU'\''s metadata over a file or device that holds other data (refused without it).]'
-        ':file:'
+        ':lu-file:_files'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -110,11 +112,12 @@ _stmfadm_create-lu() {
 _stmfadm_modify-lu() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '*-p[Property name=value (alias, mgmt-url, wcd, wp). Repeatable.]:p:'
-        '-s[New size, with optional k/m/g/t suffix.]:s:'
-        ':lu:'
+        '*'{-p,--lu-prop}'[Property name=value. Repeatable.]:logical-unit-property=value:{__stmfadm_custom_complete ---completion modify-lu -- --lu-prop "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
+        '(-s --size)'{-s,--size}'[New size, with an optional k/m/g/t/p/e suffix.]:size:'
+        '(-f --file)'{-f,--file}'[The operand is the LU'\''s file, not its name.]'
+        ':lu-name:{__stmfadm_custom_complete ---completion modify-lu -- positional@0 "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -125,9 +128,9 @@ _stmfadm_modify-lu() {
 _stmfadm_import-lu() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        ':file:'
+        ':file-name:_files'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -138,10 +141,10 @@ _stmfadm_import-lu() {
 _stmfadm_delete-lu() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-k[Keep the logical unit'\''s view entries.]'
-        ':lu:'
+        '(-k --keep-views)'{-k,--keep-views}'[Keep the logical units'\'' view entries.]'
+        '*:lu-name:{__stmfadm_custom_complete ---completion delete-lu -- positional@0 "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -152,10 +155,10 @@ _stmfadm_delete-lu() {
 _stmfadm_list-lu() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-v[Verbose.]'
-        '*:lus:'
+        '(-v --verbose)'{-v,--verbose}'[Verbose\: every property.]'
+        '*:lu-name:{__stmfadm_custom_complete ---completion list-lu -- positional@0 "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -166,9 +169,9 @@ _stmfadm_list-lu() {
 _stmfadm_online-lu() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        ':lu:'
+        ':lu-name:{__stmfadm_custom_complete ---completion online-lu -- positional@0 "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -179,9 +182,9 @@ _stmfadm_online-lu() {
 _stmfadm_offline-lu() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        ':lu:'
+        ':lu-name:{__stmfadm_custom_complete ---completion offline-lu -- positional@0 "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -192,9 +195,9 @@ _stmfadm_offline-lu() {
 _stmfadm_create-hg() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        ':group:'
+        ':group-name:'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -205,9 +208,9 @@ _stmfadm_create-hg() {
 _stmfadm_delete-hg() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        ':group:'
+        ':group-name:{__stmfadm_custom_complete ---completion delete-hg -- positional@0 "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -218,10 +221,10 @@ _stmfadm_delete-hg() {
 _stmfadm_add-hg-member() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-g[Host group.]:g:'
-        '*:members:'
+        '(-g --group-name)'{-g,--group-name}'[Host group.]:group-name:{__stmfadm_custom_complete ---completion add-hg-member -- --group-name "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
+        '*:group-member:{__stmfadm_custom_complete ---completion add-hg-member -- positional@0 "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -232,10 +235,10 @@ _stmfadm_add-hg-member() {
 _stmfadm_remove-hg-member() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-g[Host group.]:g:'
-        '*:members:'
+        '(-g --group-name)'{-g,--group-name}'[Host group.]:group-name:{__stmfadm_custom_complete ---completion remove-hg-member -- --group-name "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
+        '*:group-member:{__stmfadm_custom_complete ---completion remove-hg-member -- positional@0 "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -246,10 +249,10 @@ _stmfadm_remove-hg-member() {
 _stmfadm_list-hg() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-v[Verbose\: list members.]'
-        '*:groups:'
+        '(-v --verbose)'{-v,--verbose}'[Verbose\: list members.]'
+        '*:group-name:{__stmfadm_custom_complete ---completion list-hg -- positional@0 "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -260,9 +263,9 @@ _stmfadm_list-hg() {
 _stmfadm_create-tg() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        ':group:'
+        ':group-name:'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -273,9 +276,9 @@ _stmfadm_create-tg() {
 _stmfadm_delete-tg() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        ':group:'
+        ':group-name:{__stmfadm_custom_complete ---completion delete-tg -- positional@0 "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -286,10 +289,10 @@ _stmfadm_delete-tg() {
 _stmfadm_add-tg-member() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-g[Target group.]:g:'
-        '*:members:'
+        '(-g --group-name)'{-g,--group-name}'[Target group.]:group-name:{__stmfadm_custom_complete ---completion add-tg-member -- --group-name "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
+        '*:group-member:{__stmfadm_custom_complete ---completion add-tg-member -- positional@0 "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -300,10 +303,10 @@ _stmfadm_add-tg-member() {
 _stmfadm_remove-tg-member() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-g[Target group.]:g:'
-        '*:members:'
+        '(-g --group-name)'{-g,--group-name}'[Target group.]:group-name:{__stmfadm_custom_complete ---completion remove-tg-member -- --group-name "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
+        '*:group-member:{__stmfadm_custom_complete ---completion remove-tg-member -- positional@0 "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -314,10 +317,10 @@ _stmfadm_remove-tg-member() {
 _stmfadm_list-tg() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-v[Verbose\: list members.]'
-        '*:groups:'
+        '(-v --verbose)'{-v,--verbose}'[Verbose\: list members.]'
+        '*:group-name:{__stmfadm_custom_complete ---completion list-tg -- positional@0 "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -328,12 +331,12 @@ _stmfadm_list-tg() {
 _stmfadm_add-view() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-n[Logical unit number (0-16383); default\: lowest free.]:n:'
-        '-t[Target group (default\: all targets).]:t:'
-        '-h[Host group (default\: all hosts).]:h:'
-        ':lu:'
+        '(-n --lun)'{-n,--lun}'[Logical unit number (0-16383); default\: the lowest free.]:logical-unit-number:'
+        '(-t --target-group)'{-t,--target-group}'[Target group (default\: all targets).]:group-name:{__stmfadm_custom_complete ---completion add-view -- --target-group "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
+        '(-h --host-group)'{-h,--host-group}'[Host group (default\: all hosts).]:group-name:{__stmfadm_custom_complete ---completion add-view -- --host-group "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
+        ':lu-name:{__stmfadm_custom_complete ---completion add-view -- positional@0 "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -344,11 +347,11 @@ _stmfadm_add-view() {
 _stmfadm_remove-view() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-l[Logical unit GUID.]:l:'
-        '-a[Remove all view entries of the logical unit.]'
-        '*:entries:'
+        '(-l --lu-name)'{-l,--lu-name}'[Logical unit GUID.]:LU-Name:{__stmfadm_custom_complete ---completion remove-view -- --lu-name "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
+        '(-a --all)'{-a,--all}'[Remove all view entries of the logical unit.]'
+        '*:view-entry-number:'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -359,10 +362,10 @@ _stmfadm_remove-view() {
 _stmfadm_list-view() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-l[Logical unit GUID.]:l:'
-        '*:entries:'
+        '(-l --lu-name)'{-l,--lu-name}'[Logical unit GUID.]:LU-Name:{__stmfadm_custom_complete ---completion list-view -- --lu-name "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
+        '*:view-entry-number:'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -373,10 +376,10 @@ _stmfadm_list-view() {
 _stmfadm_list-target() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        '-v[Verbose\: status and sessions.]'
-        '*:targets:'
+        '(-v --verbose)'{-v,--verbose}'[Verbose\: status and sessions.]'
+        '*:target-name:{__stmfadm_custom_complete ---completion list-target -- positional@0 "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -387,9 +390,9 @@ _stmfadm_list-target() {
 _stmfadm_online-target() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        ':target:'
+        ':target-name:{__stmfadm_custom_complete ---completion online-target -- positional@0 "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -400,9 +403,9 @@ _stmfadm_online-target() {
 _stmfadm_offline-target() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        ':target:'
+        ':target-name:{__stmfadm_custom_complete ---completion offline-target -- positional@0 "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -413,7 +416,7 @@ _stmfadm_offline-target() {
 _stmfadm_list-state() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -425,9 +428,9 @@ _stmfadm_list-state() {
 _stmfadm_export() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
-        ':file:'
+        ':file:_files'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0
@@ -438,10 +441,36 @@ _stmfadm_export() {
 _stmfadm_import() {
     local -i ret=1
     local -ar arg_specs=(
-        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:'
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
         '--replace[Replace the current configuration (otherwise the service must be empty).]'
-        ':file:'
+        ':file:_files'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_stmfadm_list-backups() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
+        '--json[Print JSON instead of the COMSTAR layout.]'
+        '(-v --verbose)'{-v,--verbose}'[Verbose\: size, checksum and what the configuration holds.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_stmfadm_restore() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
+        '--json[Print JSON instead of the COMSTAR layout.]'
+        ':backup-name:{__stmfadm_custom_complete ---completion restore -- positional@0 "${current_word_index}" "$(__stmfadm_cursor_index_in_current_word)"}'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0

@@ -17,6 +17,7 @@ packages=(
   curl           # the API as a client that is not the project's own sees it (tests)
   python3-prometheus-client  # the Prometheus client's own text parser: the metrics tests check /metrics with it
   systemd        # systemd-analyze: the tests verify dist/*.service and score their hardening offline
+  mandoc         # mandoc -T lint: the tests check the man pages (man/man8) and regenerate-docs.sh lints them
 )
 
 missing=()

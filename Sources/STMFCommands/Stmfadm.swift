@@ -198,7 +198,7 @@ public struct Stmfadm: ParsableCommand {
     }
     struct AddHGMember: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "add-hg-member", abstract: "Add initiator ports (wwn.…, iqn.…, eui.…) to a host group.",
+            commandName: "add-hg-member", abstract: "Add initiator ports (wwn.X, iqn.X, eui.X) to a host group.",
             discussion: "Each member is added on its own; the exit status is the number that could not be.")
         @OptionGroup var global: GlobalOptions
         @Option(name: [.short, .customLong("group-name")], help: ArgumentHelp("Host group.", valueName: "group-name"),

@@ -20,7 +20,7 @@ struct FCFabricCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the fabric (default).")
         @Option(help: "Unix socket ports attach to (control socket: PATH.ctl).")
         var socket: String = FabricAddress.defaultSocketPath
-        @Option(help: "Zone file: lines of `NAME: WWPN WWPN …`. Without it every port sees every other.")
+        @Option(help: "Zone file: lines of `NAME: WWPN WWPN ...`. Without it every port sees every other.")
         var zones: String?
         @Option(help: "Write every frame through the fabric to this pcap (link type 225).")
         var pcap: String?
@@ -140,10 +140,10 @@ struct FCFabricCommand: ParsableCommand {
                 commandName: "faults", abstract: "Set frame loss, corruption, delay and duplication (all zero clears them).")
             @OptionGroup var common: Common
             @Option(help: "Only frames to or from this port (default: fabric-wide).") var port: String?
-            @Option(help: "Fraction of frames dropped (0–1).") var loss: Double = 0
-            @Option(help: "Fraction of frames delivered with a bad CRC (0–1).") var corrupt: Double = 0
+            @Option(help: "Fraction of frames dropped (0 to 1).") var loss: Double = 0
+            @Option(help: "Fraction of frames delivered with a bad CRC (0 to 1).") var corrupt: Double = 0
             @Option(help: "Delay added to each frame, in ms.") var delayMs: Double = 0
-            @Option(help: "Fraction of frames delivered twice (0–1).") var duplicate: Double = 0
+            @Option(help: "Fraction of frames delivered twice (0 to 1).") var duplicate: Double = 0
             func run() throws {
                 _ = try common.send(ControlRequest(op: .faults, wwpn: try port.map(checkedWWPN),
                                                    faults: Faults(lossRate: loss, corruptionRate: corrupt,

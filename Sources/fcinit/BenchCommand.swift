@@ -11,7 +11,7 @@ struct Bench: FCInitSubcommand {
         discussion: """
             Workloads: 4 KiB random read and write at queue depth 1 and 32, 1 MiB sequential read and \
             write. In the same run the same workloads measure the raw limit of the topology: FCP's \
-            message pattern relayed initiator → switch → target by three processes over the same kind \
+            message pattern relayed initiator -> switch -> target by three processes over the same kind \
             of Unix sockets with no FC or SCSI work (--no-raw-limit skips it). With --reflector they \
             also run against a relay reflector N_Port started in this process on the same fabric (FC \
             framing and the initiator's code, no SCSI). Each figure is printed with its ratio to each \

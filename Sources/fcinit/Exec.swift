@@ -14,8 +14,8 @@ struct Exec: FCInitSubcommand {
             commands go to the LUN over FC (sg3_utils, fio --ioengine=sg). Exits with COMMAND's status.
             Several paths: repeat --target (other target ports) and/or give --initiator (other \
             initiator ports, each its own N_Port on the fabric); every (initiator, target) pair is one \
-            I_T nexus and one device, $FCINIT_DEVICE, $FCINIT_DEVICE_1, … ($FCINIT_PATHS says how many), \
-            in the order initiators × targets.
+            I_T nexus and one device, $FCINIT_DEVICE, $FCINIT_DEVICE_1, ... ($FCINIT_PATHS says how many), \
+            in the order initiators by targets.
             Example: fcinit exec --target wwn.2100001B32AAAAAA --lun 0 -- sh -c 'sg_inq $FCINIT_DEVICE'
             """)
     @OptionGroup var global: GlobalOptions
