@@ -198,6 +198,63 @@ enum APIRoutes {
 
         addLURoutes(r, core: core)
         addConfigRoutes(r, core: core)
+        // Added last, so it wraps only the router's not-found responder (each route's chain was
+        // built as it was added): a request no route took gets a JSON refusal, not an empty 404.
+        r.add(middleware: UnroutedMiddleware(routes: RouteTable(r.routes.map { ($0.method, $0.path.description) })))
         return r
+    }
+}
+
+/// The routes the router has, to tell a path it has under another method from one it has not.
+struct RouteTable: Sendable {
+    /// Path patterns (`/v1/lus/{guid}`) as components, and the methods each takes.
+    let entries: [(components: [Substring], methods: [HTTPRequest.Method])]
+
+    init(_ routes: [(HTTPRequest.Method, String)]) {
+        var byPath: [String: [HTTPRequest.Method]] = [:]
+        for (method, path) in routes { byPath[path, default: []].append(method) }
+        entries = byPath.sorted { $0.key < $1.key }.map { path, methods in
+            (path.split(separator: "/"), methods.sorted { $0.rawValue < $1.rawValue })
+        }
+    }
+
+    /// The methods the router takes for `path`: those of the pattern it would pick, where a
+    /// literal component wins over a capture (`/v1/lus/import` over `/v1/lus/{guid}`), as the
+    /// router's trie does. Empty when no pattern matches.
+    func methods(for path: String) -> [HTTPRequest.Method] {
+        let parts = path.split(separator: "/")
+        var best: (rank: [Int], methods: [HTTPRequest.Method])?
+        for e in entries where e.components.count == parts.count {
+            // 1 for each literal component, 0 for each capture: the greatest rank is the pick.
+            var rank: [Int] = []
+            for (pattern, part) in zip(e.components, parts) {
+                if pattern.hasPrefix("{") { rank.append(0) } else if pattern == part { rank.append(1) } else { break }
+            }
+            guard rank.count == parts.count else { continue }
+            if best.map({ $0.rank.lexicographicallyPrecedes(rank) }) ?? true { best = (rank, e.methods) }
+        }
+        return best?.methods ?? []
+    }
+}
+
+/// Answers what no route took: 405 METHOD_NOT_ALLOWED with an `Allow` header for a path the API
+/// has under other methods, else 404 NOT_FOUND, both with the API's JSON error body.
+struct UnroutedMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: RouteTable
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let e as HTTPError where e.status == .notFound && [nil, "NotFound"].contains(context.endpointPath) {
+            let allowed = routes.methods(for: request.uri.path)
+            if allowed.isEmpty {
+                throw ServiceError(404, "NOT_FOUND", "\(request.uri.path): no such resource")
+            }
+            let allow = allowed.map(\.rawValue).joined(separator: ", ")
+            var response = try ServiceError(405, "METHOD_NOT_ALLOWED", "\(request.uri.path) takes \(allow), not \(request.method.rawValue)")
+                .response(from: request, context: context)
+            response.headers[.allow] = allow
+            return response
+        }
     }
 }
