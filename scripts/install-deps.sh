@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages swift-stmf needs to build and test. Idempotent; never prompts.
+# Installs the Debian packages swift-stmf needs to build and test, and schemathesis (PyPI) in a
+# project-local virtualenv. Idempotent; never prompts.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
   sg3-utils      # sg_inq / sg_vpd / sg_decode_sense: third-party decoders the tests check our bytes with
@@ -18,18 +20,28 @@ packages=(
   python3-prometheus-client  # the Prometheus client's own text parser: the metrics tests check /metrics with it
   systemd        # systemd-analyze: the tests verify dist/*.service and score their hardening offline
   mandoc         # mandoc -T lint: the tests check the man pages (man/man8) and regenerate-docs.sh lints them
+  python3-venv   # python3 -m venv: the virtualenv schemathesis is installed in (below)
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
-$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+# schemathesis, from PyPI, pinned: the contract test (Tests/ServiceTests/APIContractTests.swift,
+# scripts/api-contract.py) holds a running stmfd to docs/openapi.yaml with it. In .build-venv
+# (git-ignored, beside SwiftPM's .build so that `swift package clean` keeps it); reinstalled only
+# when the pinned version is not the one there.
+schemathesis_version=4.32.5
+venv=.build-venv
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -qx "schemathesis, version $schemathesis_version"; then
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
+fi
