@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 export SWIFT_DETERMINISTIC_HASHING=1
 swift build --build-tests
+# APIContractTests among them runs schemathesis (installed above, in .build-venv) against a real
+# stmfd: under CI=true it fails rather than skips when schemathesis is missing.
 # Suites run one after another: the FC suites run a fabric, targets and initiators in this one
 # process on Swift's cooperative pool (two threads on a two-core machine), and the CPU-bound
 # fuzz suites or blocking process waits of other suites running beside them would starve it.
