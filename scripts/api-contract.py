@@ -141,8 +141,16 @@ include-path-regex = "^/v1/fc/"
 parameters = {{ "path.wwn" = "{SEEDED_PORT}" }}
 """ if fabric else ""
     return ports + f"""
+# Backing files that can be made (paths are under the scratch directory once the hook has
+# moved them), so that create-lu, import-lu and modify-lu -f succeed now and then.
+[dictionaries]
+files = {{ values = ["/lu-a", "/lu-b", "ram:contract-a", "ram:contract"] }}
+sizes = {{ values = ["1m", "4m", "65536", "2g"] }}
+
 [parameters]
 "path.guid" = "{guid}"
+"body.file" = {{ dictionary = "files", probability = 0.5 }}
+"body.properties.size" = {{ dictionary = "sizes", probability = 0.5 }}
 
 [[operations]]
 include-path-regex = "^/v1/host-groups/"
@@ -194,20 +202,22 @@ def main():
         cmd = base + ["--max-examples", str(args.max_examples)] + args.extra
         print("+", " ".join(cmd), flush=True)
         first = subprocess.call(cmd, env=env, cwd=tmp)
-        # Then: the same with identifiers of objects that exist, so the operations on one LU,
-        # group or restore point reach what they do, not only their 404.
+        # Then: every operation again with identifiers of objects that exist, so the operations
+        # on one LU, group, port or restore point reach what they do, not only their 404, and
+        # the lists have something to show.
         guid, backup = seed(port, args.fabric)
         config = os.path.join(tmp, "seeded.toml")
         with open(config, "w") as f:
             f.write(seeded_config(guid, backup, args.fabric))
         cmd = [schemathesis, "--config-file", config] + base[1:] + \
-            ["--max-examples", str(max(1, args.max_examples // 2)), "--include-path-regex", "\\{(guid|name|wwn)\\}",
+            ["--max-examples", str(args.max_examples),
              # Deleting the LU or the port would leave the others only their 404 (the first
              # run has those).
              "--exclude-name", "DELETE /v1/lus/{guid}", "--exclude-name", "DELETE /v1/fc/emulated-ports/{wwn}"] + args.extra
         print("+", " ".join(cmd), flush=True)
         second = subprocess.call(cmd, env=env, cwd=tmp)
         return first or second
+
 
 if __name__ == "__main__":
     sys.exit(main())
