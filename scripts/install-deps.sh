@@ -38,10 +38,12 @@ fi
 # schemathesis, from PyPI, pinned: the contract test (Tests/ServiceTests/APIContractTests.swift,
 # scripts/api-contract.py) holds a running stmfd to docs/openapi.yaml with it. In .build-venv
 # (git-ignored, beside SwiftPM's .build so that `swift package clean` keeps it); reinstalled only
-# when the pinned version is not the one there.
+# from scratch when the pinned version is not the one there (or the virtualenv is broken).
 schemathesis_version=4.32.5
 venv=.build-venv
 if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -qx "schemathesis, version $schemathesis_version"; then
-  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  rm -rf "$venv"
+  # Debian's python3 (python3-venv above serves it), whatever else PATH has first.
+  /usr/bin/python3 -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
 fi
