@@ -13,9 +13,9 @@ schemathesis' status.
                     [-- extra schemathesis arguments]
 
 Two runs: every operation on the service as it is (generated identifiers mostly name nothing:
-the refusals), then the operations on one object with identifiers of objects seeded through the
-API (an LU, host and target groups, a restore point, and with --fabric, an fcfabric's control
-socket, an emulated target port), so they reach what they do and not only their 404.
+the refusals), then every operation again with the identifiers of objects seeded through the API
+(an LU, host and target groups, a restore point, and with --fabric, an fcfabric's control socket,
+an emulated target port), so they reach what they do and not only their 404.
 
 --scratch: stmfd runs as root in CI and create-lu writes metadata into the file it is given, so
 every absolute path a generated request names (an LU's file, its meta file) is moved under this
@@ -48,9 +48,12 @@ SCRATCH = os.environ["STMF_CONTRACT_SCRATCH"]
 
 def confine(value):
     """An absolute path under SCRATCH (".." cannot climb out of it); anything else as it is."""
-    if isinstance(value, str) and value.startswith("/") and not value.startswith(SCRATCH + "/"):
-        return os.path.join(SCRATCH, os.path.normpath("/" + value.replace("\0", "")).lstrip("/"))
-    return value
+    if not isinstance(value, str) or not value.startswith("/"):
+        return value
+    path = os.path.normpath(value.replace("\0", ""))
+    if path == SCRATCH or path.startswith(SCRATCH + "/"):
+        return path
+    return os.path.join(SCRATCH, path.lstrip("/"))
 
 @schemathesis.hook
 def before_call(ctx, case, **kwargs):
