@@ -241,7 +241,7 @@ _fcadm_remote-port() {
 
 _fcadm_force-lip() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--json -h --help)
     repeating_options=()
     non_repeating_options=()
     __fcadm_offer_flags_options 1

@@ -113,6 +113,7 @@ _fcadm_force-lip() {
     local -i ret=1
     local -ar arg_specs=(
         ':WWN:{__fcadm_custom_complete ---completion force-lip -- positional@0 "${current_word_index}" "$(__fcadm_cursor_index_in_current_word)"}'
+        '--json[Print JSON instead of the COMSTAR layout.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0

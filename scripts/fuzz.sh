@@ -14,6 +14,8 @@
 # Prints, per target: executions, exec/s, coverage (libFuzzer's final cov:/ft:), new units,
 # crashes. A crash (or leak, timeout, out-of-memory) saves the input under
 # Fuzz/regressions/<target>/ and makes the script exit non-zero once every target has run.
+# Interrupting a target (Ctrl-C, or SIGINT to the fuzz-<target> process) ends that target's run
+# early: its figures are printed as "(interrupted)" and its corpus is still merged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SWIFT_DETERMINISTIC_HASHING=1
@@ -79,6 +81,12 @@ for t in "${targets[@]}"; do
         -artifact_prefix="$run/artifacts/" "$run/corpus" >"$log" 2>&1
     rc=$?
     set -e
+    # libFuzzer answers SIGINT by printing its final stats and exiting 72: a run stopped early.
+    interrupted=""
+    if [ "$rc" = 72 ] && grep -q "libFuzzer: run interrupted" "$log"; then
+        rc=0
+        interrupted=" (interrupted)"
+    fi
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
     added=$(sed -n 's/^stat::new_units_added: *//p' "$log" | tail -1)
@@ -104,8 +112,8 @@ for t in "${targets[@]}"; do
             || { echo "fuzz.sh: merge of $t failed" >&2; tail -20 "$run/merge.log" >&2; exit 1; }
         echo "   merged into $corpus: $(grep -Eo '[0-9]+ new files with [0-9]+ new features' "$run/merge.log" | tail -1 || echo 'nothing new')"
     fi
-    line=$(printf '%-9s executions %-10s exec/s %-7s cov %-6s ft %-7s new units %-5s crashes %s' \
-        "$t" "${execs:-?}" "${speed:-?}" "${cov:-?}" "${ft:-?}" "${added:-?}" "$crashes")
+    line=$(printf '%-9s executions %-10s exec/s %-7s cov %-6s ft %-7s new units %-5s crashes %s%s' \
+        "$t" "${execs:-?}" "${speed:-?}" "${cov:-?}" "${ft:-?}" "${added:-?}" "$crashes" "$interrupted")
     echo "   $line"
     summary+=("$line")
 done

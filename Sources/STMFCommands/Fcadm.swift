@@ -82,6 +82,14 @@ public struct Fcadm: ParsableCommand {
             commandName: "force-lip",
             abstract: "Reinitialise the link of an HBA port (a loop initialisation or link reset; logins drop and return).")
         @Argument(help: ArgumentHelp("The HBA port's WWN.", valueName: "WWN"), completion: Completions.wwns) var wwn: String
+        @Flag(name: .customLong("json"), help: "Print JSON instead of the COMSTAR layout.") var json = false
+
+        /// What `--json` prints once the request is made.
+        struct Result: Codable {
+            var portWWN: String
+            var host: String
+            var requested: Bool
+        }
 
         func run() throws {
             let w = try Fcinfo.wwn(wwn)
@@ -93,6 +101,7 @@ public struct Fcadm: ParsableCommand {
             if let e = HBAPortListing.forceLIP(port) {
                 try fail("\(port.portWWN): cannot reinitialise the link of \(port.host): \(e)")
             }
+            if json { printJSON(Result(portWWN: port.portWWN, host: port.host, requested: true)); return }
             print("\(port.portWWN): link reinitialisation requested on \(port.host)")
         }
     }

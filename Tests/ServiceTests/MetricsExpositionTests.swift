@@ -84,6 +84,11 @@ import Testing
                 >= (value("stmf_write_commands", "stmf_write_commands_total", lu) ?? 0) + (value("stmf_read_commands", "stmf_read_commands_total", lu) ?? 0))
         #expect((value("stmf_write_duration_seconds", "stmf_write_duration_seconds_count", lu) ?? 0) >= 1)
         #expect(byName["stmf_command_duration_seconds"]?.type == "histogram")
+        // Per initiator (I_T nexus): the same initiator did the write and the read.
+        let it = ["target": "wwn." + Self.target.uppercased(), "initiator": "wwn." + Self.initiator.uppercased()]
+        #expect(value("stmf_initiator_written_bytes", "stmf_initiator_written_bytes_total", it) == 4096, "\(scrape.out)")
+        #expect((value("stmf_initiator_read_bytes", "stmf_initiator_read_bytes_total", it) ?? 0) >= 2048)
+        #expect(value("stmf_initiator_commands", "stmf_initiator_commands_total", it) == value("stmf_commands", "stmf_commands_total", lu))
         // LU and target state, sessions (the exec's initiator), FC link errors, the fabric.
         #expect(value("stmf_lu_online", nil, ["lu": guid]) == 1)
         #expect(value("stmf_lu_size_bytes", nil, ["lu": guid]) == 1_048_576)

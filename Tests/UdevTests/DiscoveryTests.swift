@@ -227,6 +227,11 @@ struct DiscoveryTests {
         #expect(lip.status == 0, "\(lip.err)")
         #expect(lip.out.hasPrefix("21000024ff3d4c48: link reinitialisation requested on host7\n"))
         #expect(lip.out.hasSuffix("1"))
+        let asJSON = try run("qle2562-8g", "fcadm", ["force-lip", "--json", "21000024ff3d4c48"])
+        #expect(asJSON.status == 0, "\(asJSON.err)")
+        let object = try JSONSerialization.jsonObject(with: Data(asJSON.out.utf8)) as? [String: Any]
+        #expect(object?["portWWN"] as? String == "21000024ff3d4c48" && object?["host"] as? String == "host7"
+                && object?["requested"] as? Bool == true, "\(asJSON.out)")
         let unknown = try run("qle2562-8g", "fcadm", ["force-lip", "2100000000000001"])
         #expect(unknown.status == 1)
         #expect(unknown.err.contains("no HBA port has this WWN"))

@@ -83,7 +83,7 @@ public final class Session: Sendable, CustomStringConvertible, TaskCompletionSin
                 var q = previous[rec.guid]?.unitAttentions ?? UnitAttentionQueue()
                 q.establish(initial ? .powerOnResetOrBusDeviceReset : .reportedLUNsDataHasChanged)
                 let recorder = previous[rec.guid].map { $0.recorder }
-                    ?? stmf.observer?.recorder(lu: rec.guid, targetPort: nexus.targetPort)
+                    ?? stmf.observer?.recorder(lu: rec.guid, targetPort: nexus.targetPort, initiator: nexus.initiator)
                 next[lun] = ITL(record: rec, unitAttentions: q, recorder: recorder)
             }
             s.itls = next
