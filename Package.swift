@@ -84,6 +84,11 @@ let package = Package(
         // The emulated initiator HBA: fabric login, discovery, FCP exchanges, benchmarks.
         .target(name: "FCInitiator", dependencies: ["FCPort", "FCLink", "STMF", "Locking", "Runtime"], path: "Sources/FCInitiator", swiftSettings: commandPath),
 
+        // The kernel's TCMU (target_core_user) uapi: struct layouts, offsets and constants taken
+        // from <linux/target_core_user.h> with offsetof, and the acquire/release accesses of the
+        // ring's head and tail.
+        .target(name: "CTCMU", path: "CModules/CTCMU"),
+
         // LD_PRELOAD library: a fake /dev/sg path whose SG_IO goes to an SGBridge socket.
         .target(name: "CSGShim", path: "CModules/CSGShim", linkerSettings: [.linkedLibrary("dl")]),
 
