@@ -88,6 +88,8 @@ let package = Package(
         // from <linux/target_core_user.h> with offsetof, and the acquire/release accesses of the
         // ring's head and tail.
         .target(name: "CTCMU", path: "CModules/CTCMU"),
+        // The TCMU command ring as a pure state machine over the shared area (no uio, no netlink).
+        .target(name: "TCMU", dependencies: ["CTCMU", "STMF"], path: "Sources/TCMU", swiftSettings: commandPath),
 
         // LD_PRELOAD library: a fake /dev/sg path whose SG_IO goes to an SGBridge socket.
         .target(name: "CSGShim", path: "CModules/CSGShim", linkerSettings: [.linkedLibrary("dl")]),
