@@ -177,6 +177,7 @@ let package = Package(
         .testTarget(name: "UdevTests", dependencies: ["Udev", "ProcessTestSupport"], path: "Tests/UdevTests",
                     exclude: ["Fixtures"]),
         .testTarget(name: "FCPortTests", dependencies: ["FCPort", "FCLink", "STMF"], path: "Tests/FCPortTests"),
+        .testTarget(name: "TCMUTests", dependencies: ["TCMU", "CTCMU", "STMF"], path: "Tests/TCMUTests"),
         .testTarget(name: "SGBridgeTests", dependencies: ["SGBridge", "STMF", "SBD", "Locking"], path: "Tests/SGBridgeTests"),
         // End-to-end: fcfabric + stmfd + fcinit processes, sg3_utils, tshark.
         .testTarget(name: "FabricTests", dependencies: [
