@@ -578,13 +578,17 @@ private func expectBroken(_ k: FakeKernel, _ expected: TCMURingError, before: [U
     var reapedIDs: [UInt16] = []
     var posted: [UInt16] = []
     var actions: [TCMURing.Action] = []
+    var tmrs = 0, wraps = 0
     for _ in 0..<400 {
         // The kernel posts until the ring is full or it chose to stop.
         for _ in 0..<Int(rng.next() % 4) {
             let n = Int(rng.next() % 6)
             let iovs = (0..<n).map { (offset: k.dataOff + $0 * 4096, length: 4096) }
+            let before = k.head
+            defer { if k.head < before { wraps += 1 } }
             if rng.next() % 10 == 0 {
                 guard k.queueTMR(type: 1, ids: Array(pending.prefix(3))) != nil else { break }
+                tmrs += 1
             } else {
                 guard k.queueCommand(id: nextID, cdb: rng.next() % 2 == 0 ? CDBs.read16(lba: 0, blocks: 1) : CDBs.testUnitReady, data: iovs) != nil else { break }
                 posted.append(nextID)
@@ -609,6 +613,60 @@ private func expectBroken(_ k: FakeKernel, _ expected: TCMURingError, before: [U
     reapedIDs += k.reap().map(\.id)
     #expect(!k.broken && k.outstanding.isEmpty && ring.inFlightCount == 0 && k.tail == k.head)
     #expect(reapedIDs.sorted() == posted.sorted() && posted.count > 300)
+    #expect(tmrs > 20 && wraps > 50)
+}
+
+@Test func garbageNeverTraps() throws {
+    // Random entries (lengths, opcodes, counts, offsets mostly plausible, sometimes not) and
+    // random heads: the machine may find the ring broken, but must never read out of bounds or
+    // trap (a trap ends the test process). Whatever it hands out must lie inside the map.
+    var rng = SplitMix(seed: 7)
+    var brokenRings = 0, commands = 0
+    for _ in 0..<3000 {
+        let k = FakeKernel(ringSize: 1024, dataSize: 4096, flags: UInt16(truncatingIfNeeded: rng.next() % 16))
+        for i in stride(from: 0, to: 1024, by: 8) {
+            k.put(rng.next(), at: k.cmdrOff + i)
+        }
+        var at = 0
+        while at < 1024 {
+            let length = 8 * Int(1 + rng.next() % 24)
+            let op = UInt32(rng.next() % 10 < 8 ? 1 : rng.next() % 8)
+            k.put(UInt32(length) | op, at: k.cmdrOff + at)
+            k.put(UInt16(truncatingIfNeeded: rng.next() % 8), at: k.cmdrOff + at + Int(CTCMU_HDR_CMD_ID))
+            if at + 112 <= 1024 {
+                k.put(UInt32(rng.next() % 4), at: k.cmdrOff + at + Int(CTCMU_REQ_IOV_CNT))
+                k.put(UInt32(rng.next() % 8 == 0 ? rng.next() % 4 : 0), at: k.cmdrOff + at + Int(CTCMU_REQ_IOV_BIDI_CNT))
+                k.put(UInt32(0), at: k.cmdrOff + at + Int(CTCMU_REQ_IOV_DIF_CNT))
+                k.put(UInt64(k.cmdrOff + at + 48 + Int(rng.next() % UInt64(length))), at: k.cmdrOff + at + Int(CTCMU_REQ_CDB_OFF))
+                for j in 0..<3 where at + 48 + 16 * (j + 1) <= 1024 {
+                    k.put(UInt64(k.dataOff - 64 + Int(rng.next() % 4200)), at: k.cmdrOff + at + 48 + 16 * j)
+                    k.put(UInt64(rng.next() % 5000), at: k.cmdrOff + at + 56 + 16 * j)
+                }
+            }
+            at += length
+        }
+        k.head = 8 * Int(rng.next() % 128)
+        if rng.next() % 20 == 0 { k.put(UInt32(truncatingIfNeeded: rng.next()), at: Int(CTCMU_MB_CMD_HEAD)) }
+        guard var ring = try? TCMURing(area: k.area) else { continue }
+        var actions: [TCMURing.Action] = []
+        ring.poll(into: &actions)
+        for a in actions {
+            if let c = a.command {
+                commands += 1
+                for r in c.iovecs { #expect(r.offset >= k.dataOff && r.offset + r.length <= k.memory.count) }
+                #expect(c.entryOffset + c.entryLength <= 1024)
+                if ring.brokenBy == nil {
+                    try ring.complete(id: c.id, status: .good)
+                } else {
+                    #expect(throws: TCMUCompletionError.ringBroken) { try ring.complete(id: c.id, status: .good) }
+                }
+            }
+            if a.brokenError != nil { brokenRings += 1 }
+        }
+        ring.publish(into: &actions)
+        ring.poll(into: &actions)
+    }
+    #expect(brokenRings > 100 && commands > 100)
 }
 
 struct SplitMix {
