@@ -95,6 +95,12 @@ public struct TCMURing: Sendable {
     public private(set) var tail: Int
     /// The tail the kernel can see (`cmd_tail`).
     public private(set) var publishedTail: Int
+    /// Whether `cmd_head` was not at `cmd_tail` when the machine attached: entries a previous
+    /// handler left. They are read like new ones, so a runtime that reattaches must reset the
+    /// ring first (`action/block_dev`, `action/reset_ring`: the kernel bounces them as BUSY)
+    /// and never execute them: newer writes may have reached the LU by other paths since
+    /// (kernel-path.md §5.6). A runtime that finds this set after a reset should refuse the ring.
+    public let hadEntriesAtAttach: Bool
     /// Set once the ring is found corrupt.
     public private(set) var brokenBy: TCMURingError?
 
@@ -131,6 +137,7 @@ public struct TCMURing: Sendable {
         ringSize = Int(size)
         dataArea = DataRange(offset: Int(off) + Int(size), length: area.count - Int(off) - Int(size))
         readCursor = Int(tail)
+        hadEntriesAtAttach = head != tail
         self.tail = Int(tail)
         publishedTail = Int(tail)
     }

@@ -39,12 +39,14 @@ private let cmdrOff = Int(CTCMU_MAILBOX_SIZE)
     k.put(UInt32(256), at: Int(CTCMU_MB_CMD_TAIL))
     k.head = 256
     var ring = try TCMURing(area: k.area)
-    #expect(ring.readCursor == 256 && ring.tail == 256)
+    #expect(ring.readCursor == 256 && ring.tail == 256 && !ring.hadEntriesAtAttach)
     let at = k.queueCommand(id: 9, cdb: CDBs.testUnitReady)
     #expect(at == 256)
     var actions: [TCMURing.Action] = []
     ring.poll(into: &actions)
     #expect(actions.compactMap(\.command).map(\.id) == [9])
+    // Attaching again without a reset: the entry a previous handler left is reported.
+    #expect(try TCMURing(area: k.area).hadEntriesAtAttach)
 }
 
 @Test func commandsInOrder() throws {
