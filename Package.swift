@@ -84,6 +84,13 @@ let package = Package(
         // The emulated initiator HBA: fabric login, discovery, FCP exchanges, benchmarks.
         .target(name: "FCInitiator", dependencies: ["FCPort", "FCLink", "STMF", "Locking", "Runtime"], path: "Sources/FCInitiator", swiftSettings: commandPath),
 
+        // The kernel's TCMU (target_core_user) uapi: struct layouts, offsets and constants taken
+        // from <linux/target_core_user.h> with offsetof, and the acquire/release accesses of the
+        // ring's head and tail.
+        .target(name: "CTCMU", path: "CModules/CTCMU"),
+        // The TCMU command ring as a pure state machine over the shared area (no uio, no netlink).
+        .target(name: "TCMU", dependencies: ["CTCMU", "STMF"], path: "Sources/TCMU", swiftSettings: commandPath),
+
         // LD_PRELOAD library: a fake /dev/sg path whose SG_IO goes to an SGBridge socket.
         .target(name: "CSGShim", path: "CModules/CSGShim", linkerSettings: [.linkedLibrary("dl")]),
 
@@ -170,6 +177,7 @@ let package = Package(
         .testTarget(name: "UdevTests", dependencies: ["Udev", "ProcessTestSupport"], path: "Tests/UdevTests",
                     exclude: ["Fixtures"]),
         .testTarget(name: "FCPortTests", dependencies: ["FCPort", "FCLink", "STMF"], path: "Tests/FCPortTests"),
+        .testTarget(name: "TCMUTests", dependencies: ["TCMU", "CTCMU", "STMF"], path: "Tests/TCMUTests"),
         .testTarget(name: "SGBridgeTests", dependencies: ["SGBridge", "STMF", "SBD", "Locking"], path: "Tests/SGBridgeTests"),
         // End-to-end: fcfabric + stmfd + fcinit processes, sg3_utils, tshark.
         .testTarget(name: "FabricTests", dependencies: [

@@ -12,6 +12,7 @@ packages=(
   libiscsi-bin   # iscsi-test-cu: libiscsi's SCSI conformance suite, run over SG_IO through fcinit exec
   libudev-dev    # libudev: HBA discovery and hot-plug (Sources/Udev through CModules/CUdev)
   pkg-config     # finds libudev and liburing for the build
+  linux-libc-dev # <linux/target_core_user.h>: the TCMU ring layout (Sources/TCMU through CModules/CTCMU)
   liburing-dev   # io_uring: file and block LU I/O completed on the event loops (Sources/Runtime through CModules/CURing)
   umockdev       # umockdev-run / umockdev-wrapper: fake FC HBAs in sysfs for the discovery tests
   gir1.2-umockdev-1.0  # the umockdev testbed from Python: hot-plug events in the discovery tests
