@@ -41,27 +41,11 @@ import Testing
     /// With $WATCHDOG_USEC, stmfd sends WATCHDOG=1 every half interval until it stops.
     @Test func watchdogPingsComeFromTheEventLoopUntilStop() throws {
         let d = try DaemonHarness(); defer { d.cleanup() }
-        let path = d.stateDir + ".notify"
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(fd); unlink(path) }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        #expect(rc == 0)
-        var tv = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        func receive() -> String? {
-            var buf = [UInt8](repeating: 0, count: 512)
-            let n = recv(fd, &buf, buf.count, 0)
-            return n > 0 ? String(decoding: buf[0..<n], as: UTF8.self) : nil
-        }
+        let listener = try NotifyListener(path: d.stateDir + ".notify")
         let started = Date()
-        try d.start(environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "200000"])
+        try d.start(environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "200000"])
         var messages: [String] = []
-        while messages.filter({ $0 == "WATCHDOG=1" }).count < 5, let m = receive() { messages.append(m) }
+        while messages.filter({ $0 == "WATCHDOG=1" }).count < 5, let m = listener.receive(within: 5) { messages.append(m) }
         let elapsed = Date().timeIntervalSince(started)
         #expect(messages.first?.hasPrefix("READY=1") == true, "\(messages)")
         #expect(messages.filter { $0 == "WATCHDOG=1" }.count == 5, "\(messages)")
@@ -69,33 +53,17 @@ import Testing
         #expect(elapsed >= 0.4, "\(elapsed)")
         d.stop(SIGTERM)
         var after: [String] = []
-        while let m = receive(), m != "STOPPING=1" { after.append(m) }
-        tv = timeval(tv_sec: 0, tv_usec: 400_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        #expect(receive() == nil, "a ping after STOPPING")
+        while let m = listener.receive(within: 5), m != "STOPPING=1" { after.append(m) }
+        #expect(listener.receive(within: 0.4) == nil, "a ping after STOPPING")
         #expect(after.allSatisfy { $0 == "WATCHDOG=1" })
     }
 
     @Test func watchdogIsForThePIDSystemdNames() throws {
         let d = try DaemonHarness(); defer { d.cleanup() }
-        let path = d.stateDir + ".notify"
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(fd); unlink(path) }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
-        _ = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        var tv = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        try d.start(environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "100000", "WATCHDOG_PID": "1"])
-        var buf = [UInt8](repeating: 0, count: 512)
-        let n = recv(fd, &buf, buf.count, 0)
-        #expect(n > 0 && String(decoding: buf[0..<n], as: UTF8.self).hasPrefix("READY=1"))
-        tv = timeval(tv_sec: 0, tv_usec: 500_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        #expect(recv(fd, &buf, buf.count, 0) <= 0, "pings for another process's watchdog")
+        let listener = try NotifyListener(path: d.stateDir + ".notify")
+        try d.start(environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "100000", "WATCHDOG_PID": "1"])
+        #expect(listener.receive(within: 5)?.hasPrefix("READY=1") == true)
+        #expect(listener.receive(within: 0.5) == nil, "pings for another process's watchdog")
     }
 
     /// Delegation without root: the administrative group owns the socket (0660) and may search
