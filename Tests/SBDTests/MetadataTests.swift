@@ -209,7 +209,7 @@ import Testing
         #expect(throws: SBDError.invalidProperty(name: "size", value: "1000", reason: "must be a nonzero multiple of the block size 512")) {
             _ = try SBDProperties(options: ["size": "1000"])
         }
-        #expect(throws: SBDError.invalidProperty(name: "guid", value: "500144F0AABBCCDDEEFF001122334455", reason: "must be 32 hex digits of an NAA type 6 identifier")) {
+        #expect(throws: SBDError.invalidProperty(name: "guid", value: "500144F0AABBCCDDEEFF001122334455", reason: "must be 32 hexadecimal digits, an NAA type 6 GUID (such as 600144F0…)")) {
             _ = try SBDProperties(options: ["guid": "500144F0AABBCCDDEEFF001122334455"])
         }
         #expect(throws: SBDError.invalidProperty(name: "vid", value: "TOOLONGVENDOR", reason: "longer than 8 characters")) {

@@ -32,7 +32,7 @@ import Testing
         #expect(refusal(["blk": "1000"], .create) == LUProviderError(.invalidRequest, code: "INVALID_PROPERTY",
                                                                     "invalid value '1000' for property blk: must be a power of two from 512 to 65536"))
         #expect(refusal(["colour": "red"], .create) == LUProviderError(.invalidRequest, code: "INVALID_PROPERTY", "unknown property 'colour'"))
-        #expect(refusal(["size": "12q"], .create)?.message == "invalid value '12q' for property size: not a size")
+        #expect(refusal(["size": "12q"], .create)?.message == "invalid value '12q' for property size: not a size: a number of bytes, optionally with a k, m, g, t, p or e suffix (powers of 1024)")
         #expect(refusal(["wcd": "maybe"], .modify) == LUProviderError(.invalidRequest, code: "INVALID_PROPERTY",
                                                                      "invalid value 'maybe' for property wcd: expected true or false"))
         #expect(refusal(["blk": "4096"], .modify) == LUProviderError(.invalidRequest, code: "INVALID_PROPERTY",
@@ -63,7 +63,9 @@ import Testing
     }
 
     @Test func everyPropertyHasHelp() {
-        #expect(Set(sbd.properties.map(\.name)) == Set(SBDProperties.CodingKeys.allCases.map(\.rawValue)))
+        // Every stored property, and host-id, which create-lu uses up to make the GUID.
+        #expect(Set(sbd.properties.map(\.name)) == Set(SBDProperties.CodingKeys.allCases.map(\.rawValue)).union(["host-id"]))
+        #expect(sbd.properties.first { $0.name == "host-id" }?.operations == [.create])
         for h in sbd.properties { #expect(!h.help.isEmpty) }
         // What modify-lu and import-lu take, as the help says.
         #expect(Set(sbd.properties.filter { $0.operations.contains(.modify) }.map(\.name)) == ["alias", "mgmt-url", "wcd", "wp", "size"])
