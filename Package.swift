@@ -161,7 +161,7 @@ let package = Package(
 
         // libFuzzer entry points, one function per decoder (the executables are in Fuzz/).
         .target(name: "FuzzTargets", dependencies: [
-            "FCPort", "FCLink", "STMF", "SBD", "SGBridge", "STMFAPI", "Checksum",
+            "FCPort", "FCLink", "STMF", "SBD", "SGBridge", "STMFAPI", "Checksum", "TCMU", "CTCMU",
         ], path: "Sources/FuzzTargets"),
 
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Locking"], path: "Tests/RuntimeTests"),

@@ -15,7 +15,7 @@ import PackageDescription
 // A path dependency's identity is its directory's name (the clone's, whatever it is called).
 let parent = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent.lowercased()
 
-let fuzzTargets = ["frame", "els", "ct", "bls", "fcp", "cdb", "sgbridge", "api", "export", "metadata"]
+let fuzzTargets = ["frame", "els", "ct", "bls", "fcp", "cdb", "sgbridge", "api", "export", "metadata", "tcmu"]
 
 let package = Package(
     name: "swift-stmf-fuzz",

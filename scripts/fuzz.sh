@@ -23,7 +23,7 @@ export SWIFT_DETERMINISTIC_HASHING=1
 # Swift's own backtracer would take the signal first and, under ASan, hang.
 export SWIFT_BACKTRACE=enable=no
 
-ALL_TARGETS=(frame els ct bls fcp cdb sgbridge api export metadata)
+ALL_TARGETS=(frame els ct bls fcp cdb sgbridge api export metadata tcmu)
 mode=(-max_total_time=20)
 merge=0
 build=1

@@ -11,7 +11,7 @@ public enum FuzzSeeds {
     /// Target name → (file name, bytes).
     public static func all() -> [String: [(name: String, bytes: [UInt8])]] {
         ["frame": frames(), "els": els(), "ct": ct(), "bls": bls(), "fcp": fcp(), "cdb": cdbs(),
-         "sgbridge": sgbridge(), "api": api(), "export": export(), "metadata": metadata()]
+         "sgbridge": sgbridge(), "api": api(), "export": export(), "metadata": metadata(), "tcmu": tcmu()]
     }
 
     static let portA = WWN(0x2100_0024_FF00_0001), nodeA = WWN(0x2000_0024_FF00_0001)

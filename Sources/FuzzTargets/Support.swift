@@ -19,6 +19,7 @@ public let fuzzTargets: [(name: String, run: FuzzTarget)] = [
     ("api", fuzzAPIRequest),
     ("export", fuzzExportDocument),
     ("metadata", fuzzSBDMetadata),
+    ("tcmu", fuzzTCMURing),
 ]
 
 /// Runs `target` over a byte array (tests, seed generation).
