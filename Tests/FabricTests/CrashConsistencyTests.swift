@@ -157,15 +157,22 @@ struct CrashConsistencyTests {
         let sbdadm = productsDirectory.appendingPathComponent("sbdadm").path
         for round in 0..<Self.iterations {
             let first = round * 100
+            let progress = san.dir + "/progress\(round)"
             // Each step: an LU created, a host group with a member, a view of the LU for it.
             let loop = "i=\(first); while [ $i -lt \(first + 100) ]; do "
                 + "g=$(\(sbdadm) create-lu -s 1m \(san.dir)/cfg$i.img | grep -o '[0-9A-Fa-f]\\{32\\}' | head -1) && [ -n \"$g\" ] || exit 1; "
                 + "\(stmfadm) create-hg hg$i >/dev/null 2>&1 || exit 1; "
                 + "\(stmfadm) add-hg-member -g hg$i wwn.21000000000$(printf %05x $i) >/dev/null 2>&1 || exit 1; "
                 + "\(stmfadm) add-view -h hg$i $g >/dev/null 2>&1 || exit 1; "
-                + "echo $i $g; i=$((i+1)); done"
+                + "echo $i $g; echo $i >> \(progress); i=$((i+1)); done"
             let changer = try Running(san, wwpn: SAN.host, "/bin/sh", ["-c", loop])
-            usleep(UInt32.random(in: 300_000...1_500_000))
+            // The kill lands at a random point after the first step is acknowledged: a step is
+            // four commands, which on a loaded 2-core machine can take over a second, so a kill
+            // timed from the start alone could fall before any step in every round.
+            #expect(try waitUntil("a first configuration change acknowledged", seconds: 60) {
+                ((try? String(contentsOfFile: progress, encoding: .utf8)) ?? "").contains("\n")
+            })
+            usleep(UInt32.random(in: 0...1_500_000))
             san.killDaemon()
             acknowledged += changer.kill().compactMap { $0.split(separator: " ").first.flatMap { Int($0) } }
             try san.startDaemon()
