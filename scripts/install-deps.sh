@@ -22,6 +22,14 @@ packages=(
   systemd        # systemd-analyze: the tests verify dist/*.service and score their hardening offline
   mandoc         # mandoc -T lint: the tests check the man pages (man/man8) and regenerate-docs.sh lints them
   python3-venv   # python3 -m venv: the virtualenv schemathesis is installed in (below)
+  # The QEMU kernel harness (scripts/kernel/): Debian's stock 6.1 kernel with LIO, booted under TCG
+  qemu-system-x86  # qemu-system-x86_64 (-accel tcg, -virtfs): runs the guest kernel
+  busybox-static   # the guest initramfs' /init and tools (statically linked)
+  kmod             # modprobe --show-depends / depmod -b: the guest's module closure and modules.dep
+  cpio             # packs the initramfs
+  xz-utils         # unpacks the ELF vmlinux from the kernel's bzImage (PVH boot)
+  e2fsprogs        # mkfs.ext4 / fsck.ext4 on LIO disks in the guest
+  lsscsi           # lists the guest's SCSI devices (diagnostics in guest scenarios)
 )
 
 missing=()
