@@ -44,7 +44,6 @@ done
 case $1 in */*) [ "${1#/}" != "$1" ] || set -- "$PWD/$1" "${@:2}" ;; esac
 
 skip() {
-  echo "KERNEL TESTS SKIPPED: $*" >&2
   echo "KERNEL TESTS SKIPPED: $*"
   exit 77
 }
@@ -90,7 +89,7 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
     printf 'export %s=%s\n' "${e%%=*}" "$(q "${e#*=}")"
   done
   printf 'out=%s\n' "$(q "$out")"
-  printf '{\n  cd %s || exit 125\n ' "$(q "$repo")"
+  printf '{\n  cd %s &&' "$(q "$repo")"
   for a in "$@"; do printf ' %s' "$(q "$a")"; done
   printf '\n  echo $? > "$out/exit-status.tmp" && mv "$out/exit-status.tmp" "$out/exit-status"\n'
   printf '} 2>&1 | tee "$out/guest.log"\n'
@@ -139,7 +138,10 @@ qpid=""
 wall=$(echo "$(date +%s.%N) - $start" | bc)
 trap - INT TERM
 
-tail_log() { echo "---- last 40 lines of $log ----" >&2; tail -n 40 "$log" >&2; cat "$out/qemu.log" >&2 2>/dev/null; }
+tail_log() {
+  [ ! -s "$log" ] || { echo "---- last 40 lines of $log ----" >&2; tail -n 40 "$log" >&2; }
+  cat "$out/qemu.log" >&2 2>/dev/null
+}
 t_run=$(sed -n 's/^INIT: running .* at uptime \([0-9.]*\)s.*/\1/p' "$log" | head -1)
 t_end=$(sed -n 's/^INIT: command finished at uptime \([0-9.]*\)s.*/\1/p' "$log" | head -1)
 timing="wall ${wall}s"
@@ -151,8 +153,7 @@ if [ -s "$out/exit-status" ] && rc=$(cat "$out/exit-status") && [ "$rc" -eq "$rc
   exit "$rc"
 fi
 if ! grep -q '^INIT: userspace up' "$log" 2>/dev/null; then
-  [ "$quiet" = 0 ] || tail_log
-  cat "$out/qemu.log" >&2 2>/dev/null
+  if [ "$quiet" = 0 ]; then cat "$out/qemu.log" >&2 2>/dev/null; else tail_log; fi
   skip "the guest kernel did not boot (qemu rc $qrc, $timing; serial log $log)"
 fi
 [ "$quiet" = 0 ] || tail_log
