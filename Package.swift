@@ -89,7 +89,11 @@ let package = Package(
         // ring's head and tail.
         .target(name: "CTCMU", path: "CModules/CTCMU"),
         // The TCMU command ring as a pure state machine over the shared area (no uio, no netlink).
-        .target(name: "TCMU", dependencies: ["CTCMU", "STMF"], path: "Sources/TCMU", swiftSettings: commandPath),
+        .target(name: "TCMU", dependencies: ["CTCMU", "STMF", "Runtime", "Locking"], path: "Sources/TCMU", swiftSettings: commandPath),
+
+        // The kernel data path: STMF's views compiled into LIO configfs (tcm_loop, tcm_qla2xxx),
+        // one TCMU device per LU, initiator and port, served on the runtime's loops.
+        .target(name: "LinuxTarget", dependencies: ["TCMU", "STMF", "Runtime", "Locking"], path: "Sources/LinuxTarget"),
 
         // LD_PRELOAD library: a fake /dev/sg path whose SG_IO goes to an SGBridge socket.
         .target(name: "CSGShim", path: "CModules/CSGShim", linkerSettings: [.linkedLibrary("dl")]),
@@ -111,9 +115,9 @@ let package = Package(
         .target(name: "STMFClient", dependencies: ["STMFAPI", "CSystemShims"], path: "Sources/STMFClient"),
 
         // The stmfd service: configuration store (SQLite), lifecycle, management API, metrics,
-        // and the registry of the providers it links (SBD, the emulated FC port).
+        // and the registry of the providers it links (SBD, the emulated FC port, LIO through TCMU).
         .target(name: "STMFService", dependencies: [
-            "STMF", "SBD", "Runtime", "STMFAPI", "Checksum", "CSystemShims", "FCTarget", "FCLink", "FCPort", "Udev",
+            "STMF", "SBD", "Runtime", "STMFAPI", "Checksum", "CSystemShims", "FCTarget", "FCLink", "FCPort", "Udev", "LinuxTarget",
             // Read-only: the fabric's control socket (symbolic names, counters for metrics).
             "FCFabric", "Locking",
             .product(name: "GRDB", package: "GRDB.swift"),

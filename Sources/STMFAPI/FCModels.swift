@@ -115,3 +115,44 @@ public struct HBABindingInfo: Codable, Sendable, Equatable {
         self.modeStatus = modeStatus; self.message = message
     }
 }
+
+/// `fcadm create-loop-port`: a LIO tcm_loop target (FCP) whose nexus is `initiatorWWN`.
+public struct CreateLoopPortRequest: Codable, Sendable, Equatable {
+    public var portWWN: String
+    public var initiatorWWN: String
+    public init(portWWN: String, initiatorWWN: String) { self.portWWN = portWWN; self.initiatorWWN = initiatorWWN }
+}
+
+/// A LIO target of stmfd and the TCMU devices that serve its LUs (`fcadm list-loop-port`).
+public struct LIOPortInfo: Codable, Sendable, Equatable {
+    /// One TCMU device: one LU as one initiator sees it through this port.
+    public struct Device: Codable, Sendable, Equatable {
+        public var lu: String
+        public var initiator: String
+        public var lun: Int
+        /// The uio device its ring is mapped from.
+        public var uio: String
+        /// The backstore's name under core/user_<hba>.
+        public var name: String
+        public var commands: UInt64
+        /// Commands whose data the kernel split over several iovecs (served through a copy).
+        public var copiedCommands: UInt64
+        public var taskManagement: UInt64
+        public init(lu: String, initiator: String, lun: Int, uio: String, name: String, commands: UInt64,
+                    copiedCommands: UInt64, taskManagement: UInt64) {
+            self.lu = lu; self.initiator = initiator; self.lun = lun; self.uio = uio; self.name = name
+            self.commands = commands; self.copiedCommands = copiedCommands; self.taskManagement = taskManagement
+        }
+    }
+    public var target: String
+    public var fabric: String
+    /// The target's configfs directory.
+    public var configfs: String
+    public var initiators: [String]
+    public var targetState: String
+    public var devices: [Device]
+    public init(target: String, fabric: String, configfs: String, initiators: [String], targetState: String, devices: [Device]) {
+        self.target = target; self.fabric = fabric; self.configfs = configfs; self.initiators = initiators
+        self.targetState = targetState; self.devices = devices
+    }
+}

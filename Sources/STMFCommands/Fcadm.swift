@@ -13,7 +13,8 @@ public struct Fcadm: ParsableCommand {
         commandName: "fcadm",
         abstract: "Administer Fibre Channel ports: this machine's HBA ports and stmfd's emulated target ports.",
         subcommands: [Fcinfo.HBAPort.self, Fcinfo.RemotePort.self, ForceLIP.self, BindPort.self, UnbindPort.self, ListBindings.self,
-                      CreateEmulatedPort.self, DeleteEmulatedPort.self, ListEmulatedPort.self])
+                      CreateEmulatedPort.self, DeleteEmulatedPort.self, ListEmulatedPort.self,
+                      CreateLoopPort.self, DeleteLoopPort.self, ListLoopPort.self])
     public init() {}
 
     /// illumos cmdparse's behaviour: -V, usage errors exit 1, options before the subcommand.
@@ -71,6 +72,67 @@ public struct Fcadm: ParsableCommand {
                 print("        Node WWN: \(port.nodeWWN.lowercased())")
                 print("        Fabric: \(port.fabric)")
                 print("        State: \(port.state)")
+            }
+        }
+    }
+
+    struct CreateLoopPort: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create-loop-port",
+            abstract: "Create a LIO tcm_loop FC target (STMF target wwn.<WWPN>) whose LUs stmfd serves through TCMU.",
+            discussion: "The kernel's loopback fabric gives this machine a SCSI host whose one initiator, the given "
+                + "initiator WWN, sees the LUs the views show it through this target as sd and sg devices. Needs LIO "
+                + "(modprobe target_core_mod target_core_user tcm_loop).")
+        @OptionGroup var global: GlobalOptions
+        @Option(name: [.short, .customLong("port")], help: ArgumentHelp("Target port WWN (16 hex digits).", valueName: "Port WWN")) var p: String
+        @Option(name: [.short, .customLong("initiator")], help: ArgumentHelp("The loopback initiator's port WWN.", valueName: "Initiator WWN"))
+        var i: String
+
+        func run() throws {
+            let req = CreateLoopPortRequest(portWWN: try Fcinfo.wwn(p, "port WWN"), initiatorWWN: try Fcinfo.wwn(i, "initiator WWN"))
+            let info = try api { () throws(APIClient.Failure) in
+                try global.client.call("POST", "/v1/lio/loop-ports", body: req, as: LIOPortInfo.self)
+            }
+            if global.json { printJSON(info) }
+        }
+    }
+
+    struct DeleteLoopPort: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "delete-loop-port", abstract: "Delete a LIO tcm_loop target (its SCSI host and TCMU devices go).")
+        @OptionGroup var global: GlobalOptions
+        @Option(name: [.short, .customLong("port")], help: ArgumentHelp("Target port WWN.", valueName: "Port WWN"), completion: Completions.wwns)
+        var p: String
+
+        func run() throws {
+            let w = try Fcinfo.wwn(p, "port WWN")
+            _ = try api { () throws(APIClient.Failure) in
+                try global.client.call("DELETE", "/v1/lio/loop-ports/\(w)", as: EmptyResponse.self)
+            }
+        }
+    }
+
+    struct ListLoopPort: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list-loop-port", abstract: "List LIO tcm_loop targets and the TCMU devices serving their LUs.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(name: .shortAndLong, help: "Also list the TCMU devices.") var verbose = false
+
+        func run() throws {
+            let ports = try api { () throws(APIClient.Failure) in
+                try global.client.call("GET", "/v1/lio/loop-ports", as: [LIOPortInfo].self)
+            }
+            if global.json { printJSON(ports); return }
+            for port in ports {
+                print("Target: \(port.target)")
+                print("        Fabric: \(port.fabric) (\(port.configfs))")
+                print("        Initiator: \(port.initiators.joined(separator: ", "))")
+                print("        State: \(port.targetState)")
+                print("        TCMU devices: \(port.devices.count)")
+                guard verbose else { continue }
+                for d in port.devices {
+                    print("            LUN \(d.lun): \(d.lu) via \(d.uio) (\(d.commands) commands, \(d.copiedCommands) copied)")
+                }
             }
         }
     }

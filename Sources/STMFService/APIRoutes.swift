@@ -179,6 +179,15 @@ enum APIRoutes {
         r.delete("/v1/fc/emulated-ports/:wwn") { _, ctx in
             try await core.deleteEmulatedPort(try ctx.parameters.string("wwn")); return JSON(EmptyResponse())
         }
+        r.get("/v1/lio/loop-ports") { _, _ in JSON(await core.lioPorts()) }
+        r.post("/v1/lio/loop-ports") { req, _ in
+            var req = req
+            let body = try await req.json(CreateLoopPortRequest.self)
+            return JSON(try await core.createLoopPort(body), status: .created)
+        }
+        r.delete("/v1/lio/loop-ports/:wwn") { _, ctx in
+            try await core.deleteLoopPort(try ctx.parameters.string("wwn")); return JSON(EmptyResponse())
+        }
         r.get("/v1/fc/bindings") { _, _ in JSON(await core.hbaBindings()) }
         r.post("/v1/fc/bindings") { req, _ in
             var req = req

@@ -69,6 +69,7 @@ extension ServiceCore {
 
     /// Registers a live LU with STMF and brings it online when asked.
     func activate(_ lu: any ManagedLogicalUnit, online: Bool) async throws(ServiceError) {
+        noteGeometry(lu)
         do {
             try stmf.registerLogicalUnit(lu.logicalUnit)
             if online { try await stmf.setLogicalUnitState(lu.guid, online: true) }
@@ -173,6 +174,7 @@ extension ServiceCore {
             throw .conflict("\(guid): logical unit is not available: \(rt.reason ?? "backing store not open")", code: "LU_UNAVAILABLE")
         }
         do { try await lu.modify(change) } catch { throw ServiceError(error) }
+        noteGeometry(lu)
         let rec = Self.record(of: lu, provider: rt.record.provider, file: rt.record.file, online: rt.record.online)
         do { try store.write { db in try StoredConfiguration.insertLU(db, rec) } } catch { throw .storeFailed(error) }
         luRuntimes[guid]?.record = rec
@@ -228,6 +230,7 @@ extension ServiceCore {
         }
         if rt.lu != nil { try? await stmf.deregisterLogicalUnit(guid) }
         if let lu = rt.lu { await lu.shutdown() }
+        lio.removeGeometry(guid)
         luRuntimes[guid] = nil
         logger.info("deleted logical unit", metadata: ["guid": "\(guid)", "keepViews": "\(keepViews)"])
     }

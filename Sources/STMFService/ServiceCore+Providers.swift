@@ -7,14 +7,15 @@ import STMF
 
 /// The providers stmfd registers: the only place the service names a provider's own types.
 extension ProviderRegistry {
-    /// `sbd` for logical units; `fcemu` (emulated FC target ports) and `qla2xxx` (bound HBA
-    /// ports) for target ports.
-    public static func stmfd(logger: Logger) -> ProviderRegistry {
+    /// `sbd` for logical units; `fcemu` (emulated FC target ports), `qla2xxx` (bound HBA
+    /// ports) and `tcm-loop` (LIO loopback targets served through TCMU) for target ports.
+    public static func stmfd(logger: Logger, lio: LIOHost) -> ProviderRegistry {
         var r = ProviderRegistry()
         do {
             try r.register(SBDProvider())
             try r.register(EmulatedPortProvider(logger: logger))
             try r.register(QLogicPortProvider())
+            try r.register(LoopPortProvider(host: lio))
         } catch {
             preconditionFailure("stmfd's providers do not register: \(error)")
         }

@@ -16,6 +16,8 @@ public actor ServiceCore {
     let store: ConfigStore
     /// The LU and port providers, by the names stored LUs and ports carry.
     public nonisolated let providers: ProviderRegistry
+    /// The kernel data path (LIO + TCMU), made on first use.
+    nonisolated let lio: LIOHost
     let logger: Logger
     var configStatus = "uninitialized"
     /// Target port records (provider, alias, properties) by name.
@@ -48,7 +50,8 @@ public actor ServiceCore {
         self.stmf = stmf
         self.store = store
         self.logger = logger
-        self.providers = providers ?? .stmfd(logger: logger)
+        lio = LIOHost(logger: logger)
+        self.providers = providers ?? .stmfd(logger: logger, lio: lio)
     }
 
     public func state() -> ServiceState {

@@ -42,7 +42,7 @@ import Testing
         let dir = try scratchDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
         let logger = Logger(label: "test")
         let core = ServiceCore(stmf: STMF(), store: try ConfigStore(path: dir + "/stmf.db"), logger: logger,
-                               providers: ProviderRegistry.stmfd(logger: logger))
+                               providers: ProviderRegistry.stmfd(logger: logger, lio: LIOHost(logger: logger)))
         let served = Set(APIRoutes.router(core: core, metrics: MetricsRegistry()).routes.map { "\($0.method.rawValue) \($0.path.description)" })
         let documented = try Self.documented().operations
         #expect(served.count > 30, "\(served)")

@@ -75,7 +75,7 @@ final class PaintLU: ManagedLogicalUnit, LogicalUnit {
 @Suite(.serialized) struct ProviderRegistryTests {
     func core(_ dir: String, paint: PaintProvider?) throws -> ServiceCore {
         let logger = Logger(label: "test")
-        var providers = ProviderRegistry.stmfd(logger: logger)
+        var providers = ProviderRegistry.stmfd(logger: logger, lio: LIOHost(logger: logger))
         if let paint { try providers.register(paint) }
         return ServiceCore(stmf: STMF(), store: try ConfigStore(path: dir + "/stmf.db"), logger: logger, providers: providers)
     }
@@ -93,7 +93,7 @@ final class PaintLU: ManagedLogicalUnit, LogicalUnit {
         try r.register(PaintProvider())
         #expect(throws: ProviderRegistry.RegistrationError.duplicate("paint")) { try r.register(PaintProvider()) }
         #expect(r.logicalUnitProviderNames == ["paint"] && r.portProviderNames.isEmpty)
-        let stmfd = ProviderRegistry.stmfd(logger: Logger(label: "test"))
+        let stmfd = ProviderRegistry.stmfd(logger: Logger(label: "test"), lio: LIOHost(logger: Logger(label: "test")))
         #expect(stmfd.logicalUnitProviderNames == ["sbd"])
         #expect(stmfd.portProviderNames == ["fcemu", "qla2xxx"])
     }

@@ -17,6 +17,8 @@ public final class IOBuffer: @unchecked Sendable {
     public var count: Int
 
     public var capacity: Int { bytes.count }
+    /// Whether the memory is this buffer's own (freed with it) or lent by its maker.
+    private let owned: Bool
 
     public init(capacity: Int) {
         let size = max(capacity, 1)
@@ -25,6 +27,16 @@ public final class IOBuffer: @unchecked Sendable {
         precondition(rc == 0 && p != nil, "out of memory allocating \(size) bytes")
         bytes = UnsafeMutableRawBufferPointer(start: p, count: capacity)
         count = 0
+        owned = true
+    }
+
+    /// A buffer over memory its maker owns and keeps valid while the buffer is in use: a
+    /// transport's own data area (TCMU's mapped iovecs), so the LU reads and writes the bytes
+    /// where the kernel put or will take them. Nothing is freed with the buffer.
+    public init(borrowing memory: UnsafeMutableRawBufferPointer, count: Int = 0) {
+        bytes = memory
+        self.count = count
+        owned = false
     }
 
     /// A buffer holding a copy of `data` (tests and control paths).
@@ -34,7 +46,7 @@ public final class IOBuffer: @unchecked Sendable {
         count = data.count
     }
 
-    deinit { free(bytes.baseAddress) }
+    deinit { if owned { free(bytes.baseAddress) } }
 
     /// The first `n` bytes as an array (tests and control paths).
     public func array(_ n: Int? = nil) -> [UInt8] {

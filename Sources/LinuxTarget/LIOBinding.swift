@@ -1,0 +1,427 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Locking
+import Runtime
+import STMF
+import Synchronization
+import TCMU
+
+/// The kernel data path of stmfd: LIO terminates FCP (tcm_qla2xxx on a bound HBA port,
+/// tcm_loop for tests), and every LU a view shows to an initiator through such a port is one
+/// TCMU device served here by the same STMF and LU providers that serve the emulated fabric
+/// (kernel-path.md §6, option B: one device per LU, initiator and port, so the ring a command
+/// arrives on names its I_T_L nexus; the kernel's PR and ALUA are switched off on each).
+///
+/// The binding watches STMF's views (a `ViewObserver`) and compiles them into configfs on its
+/// own control thread, minimally: a view change adds or removes only the devices and LUN links
+/// it concerns. Devices are served on the runtime's event loops. At start it takes over what
+/// an earlier run left — the devices of its TCMU HBA (`core/user_<hba>`), which are its own by
+/// construction — reattaching to those the views still call for (block, reset the ring so
+/// stale commands bounce BUSY to be retried, serve, unblock) and removing the rest with the
+/// LUN links that point at them. Configfs objects it did not make are never touched.
+public final class LIOBinding: ViewObserver, @unchecked Sendable {
+    public struct Options: Sendable {
+        /// The configfs tree (`/sys/kernel/config/target`).
+        public var configfs = ConfigFS()
+        /// Where uio devices are: `/dev` and `/sys`.
+        public var devRoot = "/dev"
+        public var sysRoot = "/sys"
+        /// The TCMU HBA number whose devices are all stmfd's (`core/user_<hba>`).
+        public var hba = 4711
+        /// Per device: the data area, the command ring (small: devices multiply with views),
+        /// the largest command, and the kernel's timeout for a command the handler holds.
+        public var dataAreaMB = 32
+        public var ringMB = 1
+        public var maxSectorsBytes = 1 << 20
+        public var commandTimeout = 30
+        public init() {}
+    }
+
+    public let stmf: STMF
+    public let options: Options
+    let log: @Sendable (String) -> Void
+    let control: EventLoop
+    let serving: EventLoopGroup
+
+    /// LU geometry the service keeps current (any thread).
+    private let geometry = Locked<[LUGUID: (size: UInt64, blockSize: Int)]>([:])
+    /// The ports, by name (any thread).
+    private let portTable = Locked<[PortIdentifier: LIOTargetPort]>([:])
+    private let latest = Locked<ViewSnapshot?>(nil)
+    private let pendingReconcile = Atomic<Bool>(false)
+
+    // Control-thread state.
+    private var devices: [String: (clone: LIOClone, device: TCMUDevice)] = [:]
+    /// Devices an earlier run left, not yet reattached or removed (by device name).
+    private var leftovers: Set<String> = []
+    private var nextTagBase: UInt64 = 1
+    private var sessions: [String: Session] = [:]
+
+    public init(stmf: STMF, options: Options = Options(), serving: EventLoopGroup = .shared,
+                log: @escaping @Sendable (String) -> Void) {
+        self.stmf = stmf
+        self.options = options
+        self.serving = serving
+        self.log = log
+        control = EventLoop(name: "lio-control", fileIO: .threads)
+        control.start()
+    }
+
+    var cfs: ConfigFS { options.configfs }
+    var hbaPath: String { "core/user_\(options.hba)" }
+
+    /// Whether this kernel has LIO and TCMU (configfs mounted, target_core_user loadable).
+    public static func kernelProblem(_ configfs: ConfigFS = ConfigFS()) -> String? {
+        if !configfs.isDirectory("") {
+            return "\(configfs.root) is not there: load target_core_mod and mount configfs (modprobe target_core_mod target_core_user)"
+        }
+        return nil
+    }
+
+    /// Starts watching STMF and takes over an earlier run's devices.
+    public func start() {
+        stmf.addViewObserver(self)
+        run { [self] in
+            leftovers = Set(cfs.list(hbaPath).filter { LIOClone.parse(deviceName: $0) != nil })
+            if !leftovers.isEmpty { log("LIO: \(leftovers.count) TCMU device(s) of an earlier run found; reattaching or removing them") }
+        }
+        viewsChanged(stmf.viewSnapshot())
+    }
+
+    // MARK: Geometry (from the service)
+
+    public func setGeometry(_ lu: LUGUID, size: UInt64, blockSize: Int) {
+        let changed = geometry.withLock { g -> Bool in
+            let before = g[lu]
+            g[lu] = (size, blockSize)
+            return before == nil || before!.size != size || before!.blockSize != blockSize
+        }
+        if changed { scheduleReconcile() }
+    }
+
+    public func removeGeometry(_ lu: LUGUID) { geometry.withLock { $0[lu] = nil } }
+
+    // MARK: Ports
+
+    /// A tcm_loop or tcm_qla2xxx target, registered with STMF (offline until STMF brings it
+    /// online). `initiators`: tcm_loop's nexus, or the initiators an HBA port serves.
+    public func addPort(_ port: LIOPort, alias: String = "", relativeID: UInt16? = nil) throws(STMFError) -> LIOTargetPort {
+        let p = LIOTargetPort(binding: self, port: port)
+        p.handle = try stmf.registerTargetPort(port.name, provider: p, alias: alias, relativeID: relativeID)
+        portTable.withLock { $0[port.name] = p }
+        return p
+    }
+
+    public func removePort(_ name: PortIdentifier) async {
+        try? await stmf.deregisterTargetPort(name)
+        portTable.withLock { $0[name] = nil }
+    }
+
+    public var ports: [LIOTargetPort] { portTable.withLock { Array($0.values) } }
+
+    /// The port's target, TPG and nexus, and its sessions in STMF (control thread).
+    func bringUp(_ p: LIOTargetPort) throws(ConfigFS.Failure) {
+        let port = p.port
+        try cfs.makeDirectory(port.tpgPath)
+        switch port.fabric {
+        case .loopback:
+            let want = "fc.\(port.initiators.first?.hex.lowercased() ?? "")"
+            let have = cfs.read(port.tpgPath + "/nexus")
+            if have.map({ "fc." + $0 }) != want && have != want {
+                if have != nil && !(have ?? "").isEmpty { try? cfs.write(port.tpgPath + "/nexus", "NULL") }
+                try cfs.write(port.tpgPath + "/nexus", want)
+            }
+        case .qla2xxx:
+            // Unknown initiators log in and see nothing until the views name them.
+            try? cfs.write(port.tpgPath + "/attrib/generate_node_acls", "1")
+            try? cfs.write(port.tpgPath + "/attrib/demo_mode_login_only", "1")
+            try? cfs.write(port.tpgPath + "/attrib/cache_dynamic_acls", "1")
+        }
+        for i in port.initiators where sessions[sessionKey(port.wwpn, i)] == nil {
+            do {
+                sessions[sessionKey(port.wwpn, i)] = try p.handle!.createSession(initiator: .wwn(i), taskPort: TCMUTaskPort())
+            } catch {
+                log("LIO: no session for wwn.\(i.hex) on \(port.name): \(error)")
+            }
+        }
+    }
+
+    /// Sessions of a port going offline, for STMF to end (control thread).
+    func takeSessions(_ p: LIOTargetPort) -> [Session] {
+        let prefix = p.port.wwpn.hex + "/"
+        let keys = sessions.keys.filter { $0.hasPrefix(prefix) }
+        return keys.compactMap { sessions.removeValue(forKey: $0) }
+    }
+
+    /// Removes the port's LIO objects once its devices are gone (control thread).
+    func tearDown(_ p: LIOTargetPort) {
+        let port = p.port
+        for c in devices.values.map(\.clone) where c.port == port.wwpn { removeClone(c) }
+        if port.fabric == .qla2xxx { try? cfs.write(port.tpgPath + "/enable", "0") }
+        if port.fabric == .loopback, cfs.read(port.tpgPath + "/nexus").map({ !$0.isEmpty }) == true {
+            try? cfs.write(port.tpgPath + "/nexus", "NULL")
+        }
+        for acl in cfs.list(port.tpgPath + "/acls") {
+            for l in cfs.list(port.tpgPath + "/acls/\(acl)") where l.hasPrefix("lun_") {
+                for link in cfs.list(port.tpgPath + "/acls/\(acl)/\(l)") where cfs.linkTarget(port.tpgPath + "/acls/\(acl)/\(l)/\(link)") != nil {
+                    try? cfs.unlink(port.tpgPath + "/acls/\(acl)/\(l)/\(link)")
+                }
+                try? cfs.removeDirectory(port.tpgPath + "/acls/\(acl)/\(l)")
+            }
+            try? cfs.removeDirectory(port.tpgPath + "/acls/\(acl)")
+        }
+        for l in cfs.list(port.tpgPath + "/lun") { removeLUNDirectory(port.tpgPath + "/lun/\(l)") }
+        try? cfs.removeDirectory(port.tpgPath)
+        try? cfs.removeDirectory(port.targetPath)
+    }
+
+    func sessionKey(_ port: WWN, _ initiator: WWN) -> String { port.hex + "/" + initiator.hex }
+
+    // MARK: Views
+
+    public func viewsChanged(_ snapshot: ViewSnapshot) {
+        latest.withLock { s in if s == nil || s!.generation < snapshot.generation { s = snapshot } }
+        scheduleReconcile()
+    }
+
+    func scheduleReconcile() {
+        guard !pendingReconcile.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        control.execute { [self] in
+            pendingReconcile.store(false, ordering: .releasing)
+            reconcile()
+        }
+    }
+
+    /// Runs `work` on the control thread and waits for it.
+    func run(_ work: @escaping @Sendable () -> Void) {
+        if control.inEventLoop { work(); return }
+        let done = Atomic<Bool>(false)
+        control.execute { work(); done.store(true, ordering: .releasing) }
+        while !done.load(ordering: .acquiring) { usleep(200) }
+    }
+
+    /// Runs `work` on the control thread without blocking the caller's thread.
+    func onControl<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { c in control.execute { c.resume(returning: work()) } }
+    }
+
+    /// Waits until every change delivered so far is compiled (tests, shutdown).
+    public func settle() async {
+        await onControl { [self] in reconcile() }
+    }
+
+    private func reconcile() {
+        guard let snapshot = latest.withLock({ $0 }) else { return }
+        let ports = portTable.withLock { Array($0.values) }.filter { $0.isUp }.map(\.port)
+        let desired = LIOPlan.clones(snapshot, ports: ports)
+        let known = geometry.withLock { Set($0.keys) }
+        let wanted = desired.filter { known.contains($0.lu) }
+        let (remove, add) = LIOPlan.diff(current: Set(devices.values.map(\.clone)), desired: wanted)
+        for c in remove { removeClone(c) }
+        for c in add {
+            do { try addClone(c) } catch { log("LIO: \(c): \(error)") }
+        }
+        // What an earlier run left and the views no longer call for.
+        if !leftovers.isEmpty {
+            sweepLinks { name in leftovers.contains(name) }
+            for name in leftovers.sorted() { removeDevice(name) }
+            leftovers = []
+        }
+    }
+
+    // MARK: Devices
+
+    enum CloneError: Error, CustomStringConvertible {
+        case configfs(ConfigFS.Failure)
+        case noUIO(String)
+        case open(TCMUDevice.OpenError)
+        case noSession
+        var description: String {
+            switch self {
+            case let .configfs(f): "\(f)"
+            case let .noUIO(n): "no uio device appeared for TCMU device \(n)"
+            case let .open(e): "\(e)"
+            case .noSession: "no session for the nexus"
+            }
+        }
+    }
+
+    private func addClone(_ c: LIOClone) throws(CloneError) {
+        guard let port = portTable.withLock({ $0[.wwn(c.port)] }), let g = geometry.withLock({ $0[c.lu] }) else { return }
+        guard let session = sessions[sessionKey(c.port, c.initiator)] else { throw .noSession }
+        let name = c.deviceName
+        let dev = "\(hbaPath)/\(name)"
+        let reattach = leftovers.remove(name) != nil && cfs.read(dev + "/enable") == "1"
+        do {
+            if reattach {
+                // A device an earlier run served: stale commands bounce BUSY (retried by the
+                // initiator), never replayed.
+                try cfs.write(dev + "/action/block_dev", "1")
+                try cfs.write(dev + "/action/reset_ring", "1")
+            } else {
+                if cfs.exists(dev) { removeDevice(name) }
+                try createDevice(dev, name: name, size: g.size, blockSize: g.blockSize)
+            }
+        } catch { throw .configfs(error) }
+        guard let minor = uioMinor(of: name) else { throw .noUIO(name) }
+        let device: TCMUDevice
+        do {
+            device = try TCMUDevice(minor: minor, loop: serving.next(), tagBase: nextTagBase, devRoot: options.devRoot, sysRoot: options.sysRoot)
+        } catch { throw .open(error) }
+        nextTagBase += 1
+        let logger = log
+        device.onBroken = { why in logger("LIO: TCMU device \(name) ring broken (\(why)); it serves no more until stmfd restarts") }
+        device.setRoute(.init(session: session, lun: c.lun))
+        device.start()
+        devices[name] = (c, device)
+        if reattach { try? cfs.write(dev + "/action/block_dev", "0") }
+        do { try link(c, port: port.port, device: dev) } catch {
+            removeClone(c)
+            throw .configfs(error)
+        }
+    }
+
+    private func createDevice(_ dev: String, name: String, size: UInt64, blockSize: Int) throws(ConfigFS.Failure) {
+        try cfs.makeDirectory(dev)
+        let sectors = max(1, options.maxSectorsBytes / max(blockSize, 1))
+        try cfs.write(dev + "/control", "dev_size=\(size),dev_config=stmf/\(name),hw_block_size=\(blockSize),"
+                      + "hw_max_sectors=\(sectors),max_data_area_mb=\(options.dataAreaMB),cmd_ring_size_mb=\(options.ringMB)")
+        // STMF owns reservations and port groups: the kernel must pass those commands on and
+        // enforce no access state (kernel-path.md §6), set before the device is exported.
+        try cfs.write(dev + "/attrib/pgr_support", "0")
+        try cfs.write(dev + "/attrib/alua_support", "0")
+        if cfs.exists(dev + "/attrib/tmr_notification") { try cfs.write(dev + "/attrib/tmr_notification", "1") }
+        try cfs.write(dev + "/attrib/cmd_time_out", "\(options.commandTimeout)")
+        try cfs.write(dev + "/enable", "1")
+    }
+
+    /// The uio minor of TCMU device `name` of this binding's HBA.
+    func uioMinor(of name: String) -> Int? {
+        let prefix = "tcm-user/\(options.hba)/\(name)"
+        for entry in ConfigFS(root: options.sysRoot + "/class/uio").list("") where entry.hasPrefix("uio") {
+            guard let text = ConfigFS(root: options.sysRoot + "/class/uio").read("\(entry)/name") else { continue }
+            if text == prefix || text.hasPrefix(prefix + "/") { return Int(entry.dropFirst(3)) }
+        }
+        return nil
+    }
+
+    /// Exports the device as the clone's LUN to its initiator only.
+    private func link(_ c: LIOClone, port: LIOPort, device: String) throws(ConfigFS.Failure) {
+        switch port.fabric {
+        case .loopback:
+            // One nexus per tcm_loop TPG: the TPG's LUNs are exactly what its initiator sees.
+            let lunDir = "\(port.tpgPath)/lun/lun_\(c.lun)"
+            if cfs.exists(lunDir) { removeLUNDirectory(lunDir) }
+            try cfs.makeDirectory(lunDir)
+            try cfs.symlink(device, at: lunDir + "/stmf")
+        case .qla2xxx:
+            // TPG LUN numbers are the binding's own; the ACL maps the view's LUN onto one.
+            var index = 0
+            while cfs.exists("\(port.tpgPath)/lun/lun_\(index)") { index += 1 }
+            let lunDir = "\(port.tpgPath)/lun/lun_\(index)"
+            try cfs.makeDirectory(lunDir)
+            try cfs.symlink(device, at: lunDir + "/stmf")
+            let acl = "\(port.tpgPath)/acls/\(c.initiator.colonSeparated)"
+            try cfs.makeDirectory(acl + "/lun_\(c.lun)")
+            try cfs.symlink(lunDir, at: acl + "/lun_\(c.lun)/stmf")
+        }
+    }
+
+    private func removeClone(_ c: LIOClone) {
+        let name = c.deviceName
+        sweepLinks { $0 == name }
+        if let d = devices.removeValue(forKey: name) {
+            let closed = Atomic<Bool>(false)
+            d.device.close()
+            d.device.loop.execute { closed.store(true, ordering: .releasing) }
+            while !closed.load(ordering: .acquiring) { usleep(200) }
+        }
+        removeDevice(name)
+    }
+
+    private func removeDevice(_ name: String) {
+        let dev = "\(hbaPath)/\(name)"
+        guard cfs.exists(dev) else { return }
+        do { try cfs.removeDirectory(dev) } catch { log("LIO: \(error)") }
+    }
+
+    /// Removes every LUN link (and ACL mapping) of the known fabrics that points at one of this
+    /// HBA's devices `matching` its name.
+    private func sweepLinks(_ matching: (String) -> Bool) {
+        let marker = "/core/user_\(options.hba)/"
+        for fabric in ["loopback", "qla2xxx"] {
+            for target in cfs.list(fabric) where cfs.isDirectory("\(fabric)/\(target)") {
+                for tpg in cfs.list("\(fabric)/\(target)") where tpg.hasPrefix("tpgt_") {
+                    let tpgPath = "\(fabric)/\(target)/\(tpg)"
+                    for l in cfs.list(tpgPath + "/lun") {
+                        let lunDir = "\(tpgPath)/lun/\(l)"
+                        let hit = cfs.list(lunDir).contains { entry in
+                            guard let t = cfs.linkTarget("\(lunDir)/\(entry)"), let r = t.firstRange(of: marker) else { return false }
+                            return matching(String(t[r.upperBound...]))
+                        }
+                        guard hit else { continue }
+                        for acl in cfs.list(tpgPath + "/acls") {
+                            for m in cfs.list("\(tpgPath)/acls/\(acl)") where m.hasPrefix("lun_") {
+                                let mDir = "\(tpgPath)/acls/\(acl)/\(m)"
+                                let points = cfs.list(mDir).contains { cfs.linkTarget("\(mDir)/\($0)")?.hasSuffix("/lun/\(l)") == true }
+                                if points {
+                                    for e in cfs.list(mDir) where cfs.linkTarget("\(mDir)/\(e)") != nil { try? cfs.unlink("\(mDir)/\(e)") }
+                                    try? cfs.removeDirectory(mDir)
+                                }
+                            }
+                        }
+                        removeLUNDirectory(lunDir)
+                    }
+                }
+            }
+        }
+    }
+
+    private func removeLUNDirectory(_ lunDir: String) {
+        for e in cfs.list(lunDir) where cfs.linkTarget("\(lunDir)/\(e)") != nil { try? cfs.unlink("\(lunDir)/\(e)") }
+        do { try cfs.removeDirectory(lunDir) } catch { log("LIO: \(error)") }
+    }
+
+    /// The devices served now (for listings and tests).
+    public func servedDevices() async -> [(clone: LIOClone, minor: Int, counters: TCMUDevice.Counters)] {
+        await onControl { [self] in
+            devices.values.map { ($0.clone, $0.device.minor, $0.device.counters) }.sorted { $0.clone < $1.clone }
+        }
+    }
+}
+
+/// One LIO target port as STMF's port provider: online builds its target, TPG and nexus and
+/// opens its sessions; offline ends them and removes what the binding built for it.
+public final class LIOTargetPort: PortProvider, @unchecked Sendable {
+    public let port: LIOPort
+    unowned let binding: LIOBinding
+    var handle: TargetPortHandle?
+    private let up = Atomic<Bool>(false)
+    var isUp: Bool { up.load(ordering: .acquiring) }
+
+    init(binding: LIOBinding, port: LIOPort) {
+        self.binding = binding
+        self.port = port
+    }
+
+    public func online() async throws {
+        let b = binding
+        let result: ConfigFS.Failure? = await b.onControl { [self] in
+            do throws(ConfigFS.Failure) { try b.bringUp(self) } catch { return error }
+            return nil
+        }
+        if let result { throw STMFError.providerFailed("\(port.name): \(result)") }
+        up.store(true, ordering: .releasing)
+    }
+
+    public func offline() async {
+        up.store(false, ordering: .releasing)
+        let b = binding
+        let sessions = await b.onControl { [self] in
+            b.tearDown(self)
+            return b.takeSessions(self)
+        }
+        for s in sessions { await handle?.removeSession(s) }
+    }
+}

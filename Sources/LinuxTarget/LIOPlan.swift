@@ -1,0 +1,91 @@
+import STMF
+
+/// A local target port whose FCP the kernel terminates (LIO), as the binding compiles it.
+public struct LIOPort: Hashable, Sendable {
+    public enum Fabric: String, Sendable, Hashable {
+        /// `tcm_loop` emulating FCP (`loopback/fc.<wwpn>`): one initiator, the TPG's nexus.
+        case loopback
+        /// `tcm_qla2xxx` on a QLogic HBA port bound to target mode (`qla2xxx/<aa:bb:…>`).
+        case qla2xxx
+    }
+
+    public var name: PortIdentifier
+    public var wwpn: WWN
+    public var fabric: Fabric
+    /// The initiators that have (or may have) a session: tcm_loop's nexus; for an HBA, the
+    /// initiators the views name and those logged in.
+    public var initiators: [WWN]
+
+    public init(wwpn: WWN, fabric: Fabric, initiators: [WWN]) {
+        name = .wwn(wwpn); self.wwpn = wwpn; self.fabric = fabric; self.initiators = initiators
+    }
+
+    /// The target's directory under the configfs root.
+    public var targetPath: String {
+        switch fabric {
+        case .loopback: "loopback/fc.\(wwpn.hex.lowercased())"
+        case .qla2xxx: "qla2xxx/\(wwpn.colonSeparated)"
+        }
+    }
+
+    public var tpgPath: String { targetPath + "/tpgt_1" }
+}
+
+/// One TCMU device of the binding: the LU as one initiator sees it through one port (kernel-
+/// path.md §6, option B). The ring a command arrives on names its I_T_L nexus.
+public struct LIOClone: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var lu: LUGUID
+    public var initiator: WWN
+    public var port: WWN
+    /// The LUN the view gives the LU for that initiator through that port.
+    public var lun: UInt16
+
+    public init(lu: LUGUID, initiator: WWN, port: WWN, lun: UInt16) {
+        self.lu = lu; self.initiator = initiator; self.port = port; self.lun = lun
+    }
+
+    /// The backstore's name under `core/user_<hba>/`: the nexus, so a later run recognises it.
+    public var deviceName: String {
+        "\(lu.description.lowercased())_\(initiator.hex.lowercased())_\(port.hex.lowercased())"
+    }
+
+    /// Parses `deviceName` back (the LUN is not in the name: it comes from the link).
+    public static func parse(deviceName: String) -> (lu: LUGUID, initiator: WWN, port: WWN)? {
+        let parts = deviceName.split(separator: "_")
+        guard parts.count == 3, let lu = LUGUID(String(parts[0])), let i = WWN(String(parts[1])), let p = WWN(String(parts[2])) else {
+            return nil
+        }
+        return (lu, i, p)
+    }
+
+    /// The key of the device: a LUN change for the same nexus relinks, it does not recreate.
+    public var nexusKey: String { deviceName }
+
+    public var description: String { "\(lu) for wwn.\(initiator.hex) via wwn.\(port.hex) as LUN \(lun)" }
+
+    public static func < (a: LIOClone, b: LIOClone) -> Bool { (a.port, a.initiator, a.lun) < (b.port, b.initiator, b.lun) }
+}
+
+/// What the binding builds from STMF's views: pure, no configfs.
+public enum LIOPlan {
+    /// Every clone the views call for: for each online LIO port and each of its initiators,
+    /// one per LU in that nexus's LUN map (only online LUs are in it).
+    public static func clones(_ snapshot: ViewSnapshot, ports: [LIOPort]) -> [LIOClone] {
+        var out: [LIOClone] = []
+        for p in ports where snapshot.targetPorts[p.name]?.state == .online {
+            for i in p.initiators {
+                for (lun, guid) in snapshot.lunMap(targetPort: p.name, initiator: .wwn(i)) {
+                    out.append(LIOClone(lu: guid, initiator: i, port: p.wwpn, lun: lun))
+                }
+            }
+        }
+        return out.sorted()
+    }
+
+    /// The changes from `current` to `desired`: clones to remove (gone, or moved to another
+    /// LUN) and clones to add, in a safe order (removals first).
+    public static func diff(current: Set<LIOClone>, desired: [LIOClone]) -> (remove: [LIOClone], add: [LIOClone]) {
+        let want = Set(desired)
+        return (current.subtracting(want).sorted(), want.subtracting(current).sorted())
+    }
+}
