@@ -190,6 +190,8 @@ let package = Package(
         ], path: "Tests/FabricTests"),
         // Replays Fuzz/corpus and Fuzz/regressions through the fuzz targets (no sanitizer needed).
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzCorpusTests"),
+        // The kernel data path in a QEMU guest (scripts/kernel/run-guest.sh): LIO, TCMU, tcm_loop.
+        .testTarget(name: "KernelTests", dependencies: ["ProcessTestSupport"], path: "Tests/KernelTests", exclude: ["guest"]),
         // Tests that need real HBAs; they skip themselves where there are none.
         .testTarget(name: "HardwareTests", dependencies: ["STMF", "ProcessTestSupport"], path: "HardwareTests"),
     ],

@@ -56,6 +56,9 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
     /// Devices an earlier run left, not yet reattached or removed (by device name).
     private var leftovers: Set<String> = []
     private var nextTagBase: UInt64 = 1
+    /// Set once the service has started every stored port: only then can a device of an
+    /// earlier run be known to be unwanted.
+    private var startupComplete = false
     private var sessions: [String: Session] = [:]
 
     public init(stmf: STMF, options: Options = Options(), serving: EventLoopGroup = .shared,
@@ -87,6 +90,20 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
             if !leftovers.isEmpty { log("LIO: \(leftovers.count) TCMU device(s) of an earlier run found; reattaching or removing them") }
         }
         viewsChanged(stmf.viewSnapshot())
+    }
+
+    /// The service has loaded its LUs and started its ports: devices of an earlier run that no
+    /// view calls for now go (with their LUN links).
+    public func finishStartup() {
+        run { [self] in
+            startupComplete = true
+            reconcile()
+        }
+    }
+
+    /// Whether `configfs` holds devices of this HBA from an earlier run (no binding needed).
+    public static func hasDevices(_ configfs: ConfigFS, hba: Int) -> Bool {
+        configfs.list("core/user_\(hba)").contains { LIOClone.parse(deviceName: $0) != nil }
     }
 
     // MARK: Geometry (from the service)
@@ -223,7 +240,7 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
             do { try addClone(c) } catch { log("LIO: \(c): \(error)") }
         }
         // What an earlier run left and the views no longer call for.
-        if !leftovers.isEmpty {
+        if startupComplete && !leftovers.isEmpty {
             sweepLinks { name in leftovers.contains(name) }
             for name in leftovers.sorted() { removeDevice(name) }
             leftovers = []
@@ -286,7 +303,11 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
         try cfs.makeDirectory(dev)
         let sectors = max(1, options.maxSectorsBytes / max(blockSize, 1))
         try cfs.write(dev + "/control", "dev_size=\(size),dev_config=stmf/\(name),hw_block_size=\(blockSize),"
-                      + "hw_max_sectors=\(sectors),max_data_area_mb=\(options.dataAreaMB),cmd_ring_size_mb=\(options.ringMB)")
+                      + "hw_max_sectors=\(sectors),max_data_area_mb=\(options.dataAreaMB),cmd_ring_size_mb=\(options.ringMB),"
+                      // The kernel never waits for a netlink reply about this device: a stmfd that
+                      // died cannot hang configfs, and another listener (tcmu-runner) cannot
+                      // refuse it (kernel-path.md §5.3).
+                      + "nl_reply_supported=-1")
         // STMF owns reservations and port groups: the kernel must pass those commands on and
         // enforce no access state (kernel-path.md §6), set before the device is exported.
         try cfs.write(dev + "/attrib/pgr_support", "0")
@@ -312,20 +333,31 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
         case .loopback:
             // One nexus per tcm_loop TPG: the TPG's LUNs are exactly what its initiator sees.
             let lunDir = "\(port.tpgPath)/lun/lun_\(c.lun)"
+            // Reattached after a restart: the LUN (and the initiator's disk, maybe mounted) stays.
+            if linked(lunDir, to: device) { return }
             if cfs.exists(lunDir) { removeLUNDirectory(lunDir) }
             try cfs.makeDirectory(lunDir)
             try cfs.symlink(device, at: lunDir + "/stmf")
         case .qla2xxx:
             // TPG LUN numbers are the binding's own; the ACL maps the view's LUN onto one.
+            let acl = "\(port.tpgPath)/acls/\(c.initiator.colonSeparated)"
+            if let existing = cfs.list(port.tpgPath + "/lun").first(where: { linked("\(port.tpgPath)/lun/\($0)", to: device) }),
+               cfs.list(acl + "/lun_\(c.lun)").contains(where: { cfs.linkTarget("\(acl)/lun_\(c.lun)/\($0)")?.hasSuffix("/lun/\(existing)") == true }) {
+                return
+            }
             var index = 0
             while cfs.exists("\(port.tpgPath)/lun/lun_\(index)") { index += 1 }
             let lunDir = "\(port.tpgPath)/lun/lun_\(index)"
             try cfs.makeDirectory(lunDir)
             try cfs.symlink(device, at: lunDir + "/stmf")
-            let acl = "\(port.tpgPath)/acls/\(c.initiator.colonSeparated)"
             try cfs.makeDirectory(acl + "/lun_\(c.lun)")
             try cfs.symlink(lunDir, at: acl + "/lun_\(c.lun)/stmf")
         }
+    }
+
+    /// Whether the LUN directory holds a link to `device` (a path under the configfs root).
+    private func linked(_ lunDir: String, to device: String) -> Bool {
+        cfs.list(lunDir).contains { cfs.linkTarget("\(lunDir)/\($0)")?.hasSuffix("/" + device) == true }
     }
 
     private func removeClone(_ c: LIOClone) {

@@ -44,6 +44,14 @@ public final class LIOHost: Sendable {
 
     var current: LIOBinding? { state.withLock { $0 } }
 
+    /// After the stored ports started: the binding (made now if an earlier run left devices)
+    /// removes what no view calls for any more.
+    func finishStartup(_ stmf: STMF) {
+        let hba = ProcessInfo.processInfo.environment["STMF_TCMU_HBA"].flatMap(Int.init) ?? LIOBinding.Options().hba
+        if current == nil && !LIOBinding.hasDevices(configfs, hba: hba) { return }
+        if case let .success(b) = binding(stmf) { b.finishStartup() }
+    }
+
     func setGeometry(_ guid: LUGUID, size: UInt64, blockSize: Int) {
         geometry.withLock { $0[guid] = (size, blockSize) }
         current?.setGeometry(guid, size: size, blockSize: blockSize)

@@ -23,6 +23,7 @@ extension ServiceCore {
         }
         await loadLogicalUnits(c.logicalUnits)
         await startPorts()
+        lio.finishStartup(stmf)
         startHBAWatch()
         configStatus = "initialized"
         logger.info("configuration loaded", metadata: [
