@@ -173,13 +173,13 @@ _fcadm() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    hba-port|remote-port|force-lip|bind-port|unbind-port|list-bindings|create-emulated-port|delete-emulated-port|list-emulated-port|help)
+    hba-port|remote-port|force-lip|bind-port|unbind-port|list-bindings|create-emulated-port|delete-emulated-port|list-emulated-port|create-loop-port|delete-loop-port|list-loop-port|help)
         # Offer subcommand argument completions
         "_fcadm_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'hba-port remote-port force-lip bind-port unbind-port list-bindings create-emulated-port delete-emulated-port list-emulated-port help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'hba-port remote-port force-lip bind-port unbind-port list-bindings create-emulated-port delete-emulated-port list-emulated-port create-loop-port delete-loop-port list-loop-port help' -- "${cur}"))
         ;;
     esac
 }
@@ -368,6 +368,64 @@ _fcadm_delete-emulated-port() {
 _fcadm_list-emulated-port() {
     repeating_flags=()
     non_repeating_flags=(--json -h --help)
+    repeating_options=()
+    non_repeating_options=(--state-dir)
+    __fcadm_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--state-dir')
+        __fcadm_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_fcadm_create-loop-port() {
+    repeating_flags=()
+    non_repeating_flags=(--json -h --help)
+    repeating_options=()
+    non_repeating_options=(--state-dir -p --port -i --initiator)
+    __fcadm_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--state-dir')
+        __fcadm_add_completions -d
+        return
+        ;;
+    '-p'|'--port')
+        return
+        ;;
+    '-i'|'--initiator')
+        return
+        ;;
+    esac
+}
+
+_fcadm_delete-loop-port() {
+    repeating_flags=()
+    non_repeating_flags=(--json -h --help)
+    repeating_options=()
+    non_repeating_options=(--state-dir -p --port)
+    __fcadm_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--state-dir')
+        __fcadm_add_completions -d
+        return
+        ;;
+    '-p'|'--port')
+        __fcadm_add_completions -W "$(__fcadm_custom_complete ---completion delete-loop-port -- --port "${COMP_CWORD}" "$(__fcadm_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_fcadm_list-loop-port() {
+    repeating_flags=()
+    non_repeating_flags=(--json --verbose -v -h --help)
     repeating_options=()
     non_repeating_options=(--state-dir)
     __fcadm_offer_flags_options 0

@@ -58,13 +58,16 @@ _fcadm() {
             'create-emulated-port:Create a persistent emulated FC target port (STMF target wwn.<WWPN>) on an emulated fabric.'
             'delete-emulated-port:Delete an emulated FC target port (its sessions end).'
             'list-emulated-port:List emulated FC target ports.'
+            'create-loop-port:Create a LIO tcm_loop FC target (STMF target wwn.<WWPN>) whose LUs stmfd serves through TCMU.'
+            'delete-loop-port:Delete a LIO tcm_loop target (its SCSI host and TCMU devices go).'
+            'list-loop-port:List LIO tcm_loop targets and the TCMU devices serving their LUs.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        hba-port|remote-port|force-lip|bind-port|unbind-port|list-bindings|create-emulated-port|delete-emulated-port|list-emulated-port|help)
+        hba-port|remote-port|force-lip|bind-port|unbind-port|list-bindings|create-emulated-port|delete-emulated-port|list-emulated-port|create-loop-port|delete-loop-port|list-loop-port|help)
             "_fcadm_${words[1]}" && ret=0
             ;;
         esac
@@ -192,6 +195,46 @@ _fcadm_list-emulated-port() {
     local -ar arg_specs=(
         '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
         '--json[Print JSON instead of the COMSTAR layout.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_fcadm_create-loop-port() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
+        '--json[Print JSON instead of the COMSTAR layout.]'
+        '(-p --port)'{-p,--port}'[Target port WWN (16 hex digits).]:Port WWN:'
+        '(-i --initiator)'{-i,--initiator}'[The loopback initiator'\''s port WWN.]:Initiator WWN:'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_fcadm_delete-loop-port() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
+        '--json[Print JSON instead of the COMSTAR layout.]'
+        '(-p --port)'{-p,--port}'[Target port WWN.]:Port WWN:{__fcadm_custom_complete ---completion delete-loop-port -- --port "${current_word_index}" "$(__fcadm_cursor_index_in_current_word)"}'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_fcadm_list-loop-port() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--state-dir[stmfd state directory (default\: $STMF_STATE_DIR, /var/lib/stmf for root).]:state-dir:_files -/'
+        '--json[Print JSON instead of the COMSTAR layout.]'
+        '(--verbose -v)'{--verbose,-v}'[Also list the TCMU devices.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
     _arguments -w -s -S : "${arg_specs[@]}" && ret=0

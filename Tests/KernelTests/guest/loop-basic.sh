@@ -39,9 +39,19 @@ S2=$(md5sum < $W/mnt/blob)
 umount $W/mnt
 check "data written through stmfd reads back after remount" test "$S1" = "$S2"
 check "fsck clean" fsck.ext4 -fn $DEV
+
+t "a second LU added to the view"
+dmesg -C
+GUID2=$(new_lu 32m)
+check "add-view of a second LU as LUN 1" "$BIN/stmfadm" add-view -n 1 "$GUID2"
+SD2=$(wait_disk $TPORT 1)
+check "it appeared as LUN 1 ($SD2)" test -n "$SD2"
+sg_turs -v /dev/$SG > $W/tur.txt 2>&1; sg_turs -v /dev/$SG >> $W/tur.txt 2>&1; cat $W/tur.txt
+check "LUN 0's nexus was told: REPORTED LUNS DATA HAS CHANGED" sh -c "grep -qi 'luns data has changed' $W/tur.txt || dmesg | grep -qi 'LUN assignments on this target have changed\|luns data has changed'"
 "$BIN/fcadm" list-loop-port -v
 
-t "remove view"
+t "remove views"
+check "stmfadm remove-view (LUN 1)" "$BIN/stmfadm" remove-view -l "$GUID2" -a
 check "stmfadm remove-view" "$BIN/stmfadm" remove-view -l "$GUID" -a
 for _ in $(seq 50); do [ -e /sys/block/$SD ] || break; sleep 0.2; done
 check "the disk went with the view" test ! -e /sys/block/$SD
