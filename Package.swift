@@ -88,8 +88,12 @@ let package = Package(
         // from <linux/target_core_user.h> with offsetof, and the acquire/release accesses of the
         // ring's head and tail.
         .target(name: "CTCMU", path: "CModules/CTCMU"),
-        // The TCMU command ring as a pure state machine over the shared area (no uio, no netlink).
-        .target(name: "TCMU", dependencies: ["CTCMU", "STMF", "Runtime", "Locking"], path: "Sources/TCMU", swiftSettings: commandPath),
+        // The TCMU command ring as a pure state machine over the shared area, the uio device served on
+        // an event loop, and the TCM-USER netlink events.
+        // libnl-3 (Debian libnl-3-dev, libnl-genl-3-dev): the TCM-USER generic netlink family.
+        .target(name: "CNetlink", path: "CModules/CNetlink", cSettings: [.unsafeFlags(["-I/usr/include/libnl3"])],
+                linkerSettings: [.linkedLibrary("nl-genl-3"), .linkedLibrary("nl-3")]),
+        .target(name: "TCMU", dependencies: ["CTCMU", "CNetlink", "STMF", "Runtime", "Locking"], path: "Sources/TCMU", swiftSettings: commandPath),
 
         // The kernel data path: STMF's views compiled into LIO configfs (tcm_loop, tcm_qla2xxx),
         // one TCMU device per LU, initiator and port, served on the runtime's loops.

@@ -14,6 +14,7 @@ packages=(
   pkg-config     # finds libudev and liburing for the build
   linux-libc-dev # <linux/target_core_user.h>: the TCMU ring layout (Sources/TCMU through CModules/CTCMU)
   liburing-dev   # io_uring: file and block LU I/O completed on the event loops (Sources/Runtime through CModules/CURing)
+  libnl-3-dev libnl-genl-3-dev   # TCM-USER generic netlink: TCMU device events (Sources/TCMU through CModules/CNetlink)
   umockdev       # umockdev-run / umockdev-wrapper: fake FC HBAs in sysfs for the discovery tests
   gir1.2-umockdev-1.0  # the umockdev testbed from Python: hot-plug events in the discovery tests
   python3-gi     # GObject introspection for Python (the hot-plug harness)
@@ -30,6 +31,7 @@ packages=(
   xz-utils         # unpacks the ELF vmlinux from the kernel's bzImage (PVH boot)
   e2fsprogs        # mkfs.ext4 / fsck.ext4 on LIO disks in the guest
   lsscsi           # lists the guest's SCSI devices (diagnostics in guest scenarios)
+  tcmu-runner      # the reference TCMU handler (file backstore) the kernel benchmark compares stmfd with
 )
 
 missing=()

@@ -82,14 +82,62 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
         return nil
     }
 
-    /// Starts watching STMF and takes over an earlier run's devices.
+    /// Starts watching STMF and the kernel's TCMU events, and takes over an earlier run's devices.
     public func start() {
         stmf.addViewObserver(self)
         run { [self] in
             leftovers = Set(cfs.list(hbaPath).filter { LIOClone.parse(deviceName: $0) != nil })
             if !leftovers.isEmpty { log("LIO: \(leftovers.count) TCMU device(s) of an earlier run found; reattaching or removing them") }
+            listen()
         }
         viewsChanged(stmf.viewSnapshot())
+    }
+
+    // MARK: TCMU netlink events
+
+    private var netlink: TCMUNetlink?
+    private var netlinkRegistration: EventLoop.Registration?
+
+    /// Joins the TCM-USER `config` group (control thread). Without it the binding still works
+    /// (it made every change itself); it only would not hear of changes made behind its back.
+    private func listen() {
+        do {
+            let nl = try TCMUNetlink()
+            netlink = nl
+            netlinkRegistration = control.register(fd: nl.fileDescriptor) { [unowned self] _ in self.netlinkReadable() }
+            log("LIO: listening to TCM-USER netlink events (family \(nl.family))")
+        } catch {
+            log("LIO: not listening to TCMU netlink events: \(error)")
+        }
+    }
+
+    private func netlinkReadable() {
+        guard let nl = netlink else { return }
+        let events: [TCMUNetlink.Event]
+        do { events = try nl.receive() } catch {
+            log("LIO: \(error)")
+            return
+        }
+        for e in events {
+            guard let (hba, name) = e.hbaAndName, hba == options.hba else { continue }
+            switch e.kind {
+            case .added:
+                log("LIO: TCMU device \(name) added (uio\(e.minor))")
+            case .removed:
+                log("LIO: TCMU device \(name) removed (uio\(e.minor))")
+                // Removed by someone else (stmfd closes its device before it removes one):
+                // stop serving it, and let the views rebuild it.
+                if let d = devices.removeValue(forKey: name) {
+                    log("LIO: TCMU device \(name) was removed behind stmfd's back; rebuilding it from the views")
+                    d.device.close()
+                    scheduleReconcile()
+                }
+            case .reconfigured:
+                log("LIO: TCMU device \(name) reconfigured behind stmfd's back: \(e); the LU's own geometry still rules what it answers")
+            case .other:
+                break
+            }
+        }
     }
 
     /// The service has loaded its LUs and started its ports: devices of an earlier run that no

@@ -54,4 +54,34 @@ struct KernelPathTests {
             #expect(out.contains("RESULT: ok data written through stmfd reads back after remount"))
         }
     }
+
+    /// stmfd killed (SIGKILL) while the guest writes to a mounted filesystem on its LU, and
+    /// restarted: it reattaches to the live TCMU device; the disk stays, no I/O error reaches
+    /// it, every file written reads back, fsck is clean.
+    @Test func killedStmfdReattachesUnderAMountedFilesystem() throws {
+        let out = try guest("loop-restart")
+        if !out.contains("KERNEL TESTS SKIPPED") {
+            #expect(out.contains("RESULT: ok no I/O error reached the disk"))
+        }
+    }
+
+    /// One LU through two tcm_loop nexuses: persistent reservations are STMF's (the kernel's
+    /// PR is off): registrations seen from both paths with FC TransportIDs and STMF's relative
+    /// port ids, WRITE EXCLUSIVE conflicts, PREEMPT and its unit attention, APTPL across a
+    /// restart of stmfd.
+    @Test func persistentReservationsAcrossTwoNexuses() throws {
+        let out = try guest("loop-pr")
+        if !out.contains("KERNEL TESTS SKIPPED") {
+            #expect(out.contains("RESULT: ok APTPL: the reservation of 0x2222 survived the restart"))
+        }
+    }
+
+    /// libiscsi's conformance suite (the tests scripts/conformance.sh runs on the emulated
+    /// fabric) in the guest against the tcm_loop disks of one LU, over two nexuses.
+    @Test func conformanceSuiteOverTheKernelPath() throws {
+        let out = try guest("loop-conformance", timeout: 3000)
+        if !out.contains("KERNEL TESTS SKIPPED") {
+            #expect(out.contains("RESULT: ok conformance suite: no test failed"))
+        }
+    }
 }

@@ -33,7 +33,7 @@ bad() { echo "RESULT: FAIL $*"; fails=$((fails + 1)); }
 t() { echo "T+$(cut -d' ' -f1 /proc/uptime) $*"; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
 die() { bad "$*"; dump_logs; exit 1; }
-disks() { ls /sys/block | grep '^sd' | sort; }
+disks() { echo $(ls /sys/block | grep '^sd' | sort); }
 # new_disk "LIST": waits up to 30 s for an sd disk that is not in LIST and prints it.
 new_disk() {
   local d
@@ -153,8 +153,12 @@ HZ=$(getconf CLK_TCK)
 busy() { local _c u n s i w q sq st _r; read -r _c u n s i w q sq st _r < /proc/stat; echo $((u + n + s + q + sq + st)); }
 sectors() { local f; read -r -a f < /sys/block/$1/stat; echo $((f[2] + f[6])); }
 ios() { local f; read -r -a f < /sys/block/$1/stat; echo $((f[0] + f[4])); }
-idle_b0=$(busy); sleep 3; idle_b1=$(busy)
-echo "idle guest: $(( (idle_b1 - idle_b0) * 1000 / (3 * HZ) )) ms CPU per second (all CPUs) with the three LUNs set up"
+# CPU time (utime + stime, clock ticks) of every thread of every process, "pid/tid comm ticks".
+threads() { local f; for f in /proc/[0-9]*/task/[0-9]*/stat; do read -r l < "$f" 2>/dev/null && echo "$l"; done 2>/dev/null |
+  awk '{ c = $0; sub(/^[^(]*\(/, "", c); sub(/\).*/, "", c); n = split($0, a, ") "); split(a[n], b, " "); print $1, c, b[12] + b[13] }'; }
+idle_b0=$(busy); threads > "$W/idle0"; sleep 5; idle_b1=$(busy); threads > "$W/idle1"
+echo "idle guest: $(( (idle_b1 - idle_b0) * 1000 / (5 * HZ) )) ms CPU per second (all CPUs) with the three LUNs set up; busiest threads (ms/s):"
+awk -v hz="$HZ" 'NR == FNR { t[$1] = $3; next } { d = $3 - t[$1]; if (d > 0) printf "  %6.0f %s (%s)\n", d * 1000 / hz / 5, $2, $1 }' "$W/idle0" "$W/idle1" | sort -rn | head -8
 
 JOBS="4k-randread-qd1 4k-randwrite-qd1 4k-randread-qd32 4k-randwrite-qd32 1m-read-qd4 1m-write-qd4"
 jobargs() {
@@ -190,7 +194,7 @@ for r in $(seq "$ROUNDS"); do
       wait $FIO || { bad "fio $j on $b (/dev/$d): $(tail -3 "$W/fio.err")"; continue; }
       printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$j" "$b" "$json" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
         $((b1 - b0)) $(( (x1 - x0) * 512 / $(jobbs "$j") )) $((q1 - q0)) >> "$RUNS"
-      echo "round $r $j $b: $(python3 -c 'import json,sys; j=json.load(open(sys.argv[1]))["jobs"][0]; print("%.0f IOPS" % (j["read"]["iops"] + j["write"]["iops"]))' "$json")"
+      echo "T+$(cut -d' ' -f1 /proc/uptime) round $r $j $b: $(awk -v n=$(( (x1 - x0) * 512 / $(jobbs "$j") )) -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }') IOPS, $(( (b1 - b0) * 1000 / HZ )) ms CPU in the ${win} s window"
     done
   done
 done

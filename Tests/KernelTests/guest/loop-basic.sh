@@ -16,6 +16,8 @@ SG=$(sg_of "$SD")
 "$BIN/fcadm" list-loop-port -v
 check "the LU appeared as a disk ($SD, $SG)" test -n "$SD" -a -n "$SG"
 [ -n "$SD" ] || { finish; exit 1; }
+check "stmfd listens to TCM-USER netlink" grep -q "listening to TCM-USER netlink events" $W/stmfd.log
+check "stmfd heard its device's ADDED_DEVICE event" grep -q "TCMU device ${GUID,,}_${IPORT}_${TPORT} added" $W/stmfd.log
 DEV=/dev/$SD
 sg_inq /dev/$SG > $W/inq.txt 2>&1; cat $W/inq.txt | head -16
 check "sg_inq: STMF's SBD disk" grep -q "Vendor identification: STMF" $W/inq.txt
