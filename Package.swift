@@ -194,6 +194,7 @@ let package = Package(
         ], path: "Tests/FabricTests"),
         // Replays Fuzz/corpus and Fuzz/regressions through the fuzz targets (no sanitizer needed).
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzCorpusTests"),
+        .testTarget(name: "LinuxTargetTests", dependencies: ["LinuxTarget", "TCMU", "STMF"], path: "Tests/LinuxTargetTests"),
         // The kernel data path in a QEMU guest (scripts/kernel/run-guest.sh): LIO, TCMU, tcm_loop.
         .testTarget(name: "KernelTests", dependencies: ["ProcessTestSupport"], path: "Tests/KernelTests", exclude: ["guest"]),
         // Tests that need real HBAs; they skip themselves where there are none.

@@ -89,6 +89,7 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
             leftovers = Set(cfs.list(hbaPath).filter { LIOClone.parse(deviceName: $0) != nil })
             if !leftovers.isEmpty { log("LIO: \(leftovers.count) TCMU device(s) of an earlier run found; reattaching or removing them") }
             listen()
+            watchLogins()
         }
         viewsChanged(stmf.viewSnapshot())
     }
@@ -202,6 +203,9 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
             try? cfs.write(port.tpgPath + "/attrib/generate_node_acls", "1")
             try? cfs.write(port.tpgPath + "/attrib/demo_mode_login_only", "1")
             try? cfs.write(port.tpgPath + "/attrib/cache_dynamic_acls", "1")
+            // Enabling resets the HBA (every login drops and returns): once, here. Initiators
+            // log in seeing no LUN until the views are compiled (demo_mode_login_only).
+            if cfs.read(port.tpgPath + "/enable") != "1" { try cfs.write(port.tpgPath + "/enable", "1") }
         }
         for i in port.initiators where sessions[sessionKey(port.wwpn, i)] == nil {
             do {
@@ -243,6 +247,48 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
 
     func sessionKey(_ port: WWN, _ initiator: WWN) -> String { port.hex + "/" + initiator.hex }
 
+    /// The STMF session of (port, initiator), opened on first need (HBA ports learn their
+    /// initiators from the views and from logins).
+    private func session(_ p: LIOTargetPort, _ initiator: WWN) -> Session? {
+        let key = sessionKey(p.port.wwpn, initiator)
+        if let s = sessions[key] { return s }
+        guard p.isUp, let handle = p.handle else { return nil }
+        do {
+            let s = try handle.createSession(initiator: .wwn(initiator), taskPort: TCMUTaskPort())
+            sessions[key] = s
+            return s
+        } catch {
+            log("LIO: no session for wwn.\(initiator.hex) on \(p.port.name): \(error)")
+            return nil
+        }
+    }
+
+    // MARK: Logins on HBA ports
+
+    /// Initiators logged in on dynamic ACLs of an HBA port (`tpgt_1/dynamic_sessions`: names in
+    /// the colon form, each followed by a newline and a NUL), as WWNs.
+    public static func parseDynamicSessions(_ text: String) -> [WWN] {
+        text.split(whereSeparator: { $0 == "\n" || $0 == "\0" }).compactMap { name in
+            let hex = name.filter { $0.isHexDigit }
+            return hex.count == 16 ? WWN(hex) : nil
+        }
+    }
+
+    /// Every 2 s: new logins on HBA ports whose views show all hosts something become
+    /// explicit ACLs with their devices (the dynamic ACL is converted in place).
+    private func watchLogins() {
+        control.schedule(after: .seconds(2)) { [weak self] in
+            guard let self else { return }
+            var changed = false
+            for p in portTable.withLock({ Array($0.values) }) where p.port.fabric == .qla2xxx && p.isUp {
+                let text = cfs.read(p.port.tpgPath + "/dynamic_sessions") ?? ""
+                if p.noteLogins(Self.parseDynamicSessions(text)) { changed = true }
+            }
+            if changed { reconcile() }
+            watchLogins()
+        }
+    }
+
     // MARK: Views
 
     public func viewsChanged(_ snapshot: ViewSnapshot) {
@@ -278,7 +324,7 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
 
     private func reconcile() {
         guard let snapshot = latest.withLock({ $0 }) else { return }
-        let ports = portTable.withLock { Array($0.values) }.filter { $0.isUp }.map(\.port)
+        let ports = portTable.withLock { Array($0.values) }.filter { $0.isUp }.map(\.currentPort)
         let desired = LIOPlan.clones(snapshot, ports: ports)
         let known = geometry.withLock { Set($0.keys) }
         let wanted = desired.filter { known.contains($0.lu) }
@@ -314,7 +360,7 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
 
     private func addClone(_ c: LIOClone) throws(CloneError) {
         guard let port = portTable.withLock({ $0[.wwn(c.port)] }), let g = geometry.withLock({ $0[c.lu] }) else { return }
-        guard let session = sessions[sessionKey(c.port, c.initiator)] else { throw .noSession }
+        guard let session = session(port, c.initiator) else { throw .noSession }
         let name = c.deviceName
         let dev = "\(hbaPath)/\(name)"
         let reattach = leftovers.remove(name) != nil && cfs.read(dev + "/enable") == "1"
@@ -479,6 +525,23 @@ public final class LIOTargetPort: PortProvider, @unchecked Sendable {
     var handle: TargetPortHandle?
     private let up = Atomic<Bool>(false)
     var isUp: Bool { up.load(ordering: .acquiring) }
+    private let logins = Locked<[WWN]>([])
+
+    /// The port with the initiators seen logging in (HBA ports).
+    var currentPort: LIOPort {
+        var p = port
+        for w in logins.withLock({ $0 }) where !p.initiators.contains(w) { p.initiators.append(w) }
+        return p
+    }
+
+    /// Records logins; true when there is a new one.
+    func noteLogins(_ wwns: [WWN]) -> Bool {
+        logins.withLock { l in
+            let new = wwns.filter { !l.contains($0) }
+            l += new
+            return !new.isEmpty
+        }
+    }
 
     init(binding: LIOBinding, port: LIOPort) {
         self.binding = binding

@@ -73,13 +73,26 @@ public enum LIOPlan {
     public static func clones(_ snapshot: ViewSnapshot, ports: [LIOPort]) -> [LIOClone] {
         var out: [LIOClone] = []
         for p in ports where snapshot.targetPorts[p.name]?.state == .online {
-            for i in p.initiators {
+            for i in initiators(of: p, in: snapshot.views) {
                 for (lun, guid) in snapshot.lunMap(targetPort: p.name, initiator: .wwn(i)) {
                     out.append(LIOClone(lu: guid, initiator: i, port: p.wwpn, lun: lun))
                 }
             }
         }
         return out.sorted()
+    }
+
+    /// Who may have a nexus through `port`: tcm_loop's one initiator; for an HBA port, every
+    /// FC initiator a host group names (a view may show them something) and those logged in
+    /// on dynamic ACLs (`port.initiators`, for views on all hosts), each at most once.
+    public static func initiators(of port: LIOPort, in views: ViewConfiguration) -> [WWN] {
+        guard port.fabric == .qla2xxx else { return port.initiators }
+        var seen = Set(port.initiators)
+        var out = port.initiators
+        for name in views.hostGroupOrder {
+            for case let .wwn(w) in views.hostGroups[name]?.members ?? [] where seen.insert(w).inserted { out.append(w) }
+        }
+        return out
     }
 
     /// The changes from `current` to `desired`: clones to remove (gone, or moved to another

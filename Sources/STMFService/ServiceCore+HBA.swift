@@ -116,6 +116,8 @@ extension ServiceCore {
         do { try store.write { db in try StoredConfiguration.upsertPort(db, rec) } } catch { throw .storeFailed(error) }
         portRecords[name] = rec
         let outcome = bindMode(port)
+        // Where the kernel has LIO, the port becomes a tcm_qla2xxx target now.
+        await startPorts()
         logger.notice("HBA port bound to target mode", metadata: ["port": "\(wwpn)", "host": "\(port.host)", "mode": "\(outcome.status)"])
         hbaPorts[wwpn] = (try? hbaDiscovery.scan().ports.first { $0.portWWN == wwpn }) ?? port
         return info(wwpn: wwpn, port: hbaPorts[wwpn], status: outcome.status, message: outcome.message)
@@ -132,6 +134,7 @@ extension ServiceCore {
             throw .storeFailed(error)
         }
         portRecords[name] = nil
+        if startedPorts.removeValue(forKey: name) != nil { if let w = WWN(wwpn) { await lio.current?.removePort(.wwn(w)) } }
         let port = currentHBAPorts()[wwpn]
         var outcome: ModeOutcome = ("ready", nil)
         if let port, port.qlogicMode?.host != nil {

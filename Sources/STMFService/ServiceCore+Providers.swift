@@ -1,4 +1,5 @@
 import FCLink
+import LinuxTarget
 import FCPort
 import FCTarget
 import Logging
@@ -14,7 +15,7 @@ extension ProviderRegistry {
         do {
             try r.register(SBDProvider())
             try r.register(EmulatedPortProvider(logger: logger))
-            try r.register(QLogicPortProvider())
+            try r.register(QLogicPortProvider(host: lio))
             try r.register(LoopPortProvider(host: lio))
         } catch {
             preconditionFailure("stmfd's providers do not register: \(error)")
@@ -43,9 +44,11 @@ struct EmulatedPortProvider: PortProviderFactory {
 }
 
 /// `qla2xxx`: an HBA port of this machine bound to target mode (`fcadm bind-port`). stmfd keeps
-/// the binding and follows the port through the HBA watch; the kernel path (LIO tcm_qla2xxx),
-/// not the store, will register the target with STMF, so nothing is started here.
+/// the binding and follows the port through the HBA watch; where the kernel has LIO, the port
+/// is a tcm_qla2xxx target whose LUs stmfd serves through TCMU (explicit ACLs for the
+/// initiators the host groups name, logins on dynamic ACLs turned into explicit ones).
 struct QLogicPortProvider: PortProviderFactory {
+    let host: LIOHost
     var name: String { ServiceCore.qlogicProvider }
     var summary: String { "QLogic HBA ports bound to target mode by WWN (served by the kernel path)" }
     var properties: [ProviderPropertyHelp] {
@@ -53,5 +56,8 @@ struct QLogicPortProvider: PortProviderFactory {
          .init("pci", "the HBA's PCI address")]
     }
 
-    func start(_ port: StoredTargetPort, stmf: STMF) throws -> (any PortProvider)? { nil }
+    func start(_ port: StoredTargetPort, stmf: STMF) throws -> (any PortProvider)? {
+        guard case let .wwn(wwpn) = port.name, case let .success(binding) = host.binding(stmf) else { return nil }
+        return try binding.addPort(LIOPort(wwpn: wwpn, fabric: .qla2xxx, initiators: []), alias: port.alias, relativeID: port.relativeID)
+    }
 }

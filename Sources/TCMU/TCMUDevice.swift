@@ -340,6 +340,8 @@ public final class TCMUTaskPort: TaskPort, @unchecked Sendable {
     }
     /// Nothing to stop: the data is in place; the status follows through `sendStatus`.
     public func abort(_ task: SCSITask) {}
+    /// LIO raises REPORTED LUNS DATA HAS CHANGED itself when the binding links or unlinks a LUN.
+    public var announcesLUNInventoryChanges: Bool { true }
 }
 
 extension String {

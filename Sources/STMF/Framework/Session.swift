@@ -81,7 +81,11 @@ public final class Session: Sendable, CustomStringConvertible, TaskCompletionSin
             next.reserveCapacity(map.count)
             for (lun, rec) in map {
                 var q = previous[rec.guid]?.unitAttentions ?? UnitAttentionQueue()
-                q.establish(initial ? .powerOnResetOrBusDeviceReset : .reportedLUNsDataHasChanged)
+                if initial {
+                    q.establish(.powerOnResetOrBusDeviceReset)
+                } else if !(port?.announcesLUNInventoryChanges ?? false) {
+                    q.establish(.reportedLUNsDataHasChanged)
+                }
                 let recorder = previous[rec.guid].map { $0.recorder }
                     ?? stmf.observer?.recorder(lu: rec.guid, targetPort: nexus.targetPort, initiator: nexus.initiator)
                 next[lun] = ITL(record: rec, unitAttentions: q, recorder: recorder)

@@ -35,4 +35,13 @@ public protocol TaskPort: AnyObject, Sendable {
     /// transfer that is under way (its `dataTransferred(ok: false)` follows). Status is still
     /// reported once through `sendStatus`, marked aborted.
     func abort(_ task: SCSITask)
+
+    /// Whether the transport itself tells an initiator its LUN inventory changed (LIO raises
+    /// REPORTED LUNS DATA HAS CHANGED whenever a LUN is linked to or unlinked from a nexus):
+    /// STMF then raises none of its own, so the initiator never sees the condition twice.
+    var announcesLUNInventoryChanges: Bool { get }
+}
+
+extension TaskPort {
+    public var announcesLUNInventoryChanges: Bool { false }
 }

@@ -24,10 +24,19 @@ public struct ViewSnapshot: Sendable, Equatable {
         public var relativeID: UInt16
         public var groupID: UInt16
         public var state: ResourceState
+        public init(relativeID: UInt16, groupID: UInt16, state: ResourceState) {
+            self.relativeID = relativeID; self.groupID = groupID; self.state = state
+        }
     }
 
     /// Increases with every snapshot STMF takes.
     public var generation: UInt64
+
+    public init(generation: UInt64, change: ViewChange, views: ViewConfiguration, logicalUnits: [LUGUID: ResourceState],
+                targetPorts: [PortIdentifier: Port]) {
+        self.generation = generation; self.change = change; self.views = views
+        self.logicalUnits = logicalUnits; self.targetPorts = targetPorts
+    }
     public var change: ViewChange
     public var views: ViewConfiguration
     /// Every registered LU with its state (an LU that is not online is in no LUN map).

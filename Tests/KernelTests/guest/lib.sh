@@ -13,6 +13,8 @@ finish() {
   [ $fails -eq 0 ]
 }
 
+# bash's process substitution needs /dev/fd, which the guest's devtmpfs lacks.
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 modprobe -a target_core_mod target_core_user tcm_loop sd_mod sg || bad "modprobe"
 mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config
 W=$(mktemp -d /tmp/stmf.XXXXXX)
