@@ -24,7 +24,14 @@ extension DataDirection {
              0xB5,                            // SECURITY PROTOCOL OUT
              0x3F, 0x9F,                      // WRITE LONG (10/16)
              0x56, 0x57,                      // RESERVE(10)/RELEASE(10) with a third-party id
-             0xA4:                            // MAINTENANCE OUT (SET TARGET PORT GROUPS …)
+             0xA4,                            // MAINTENANCE OUT (SET TARGET PORT GROUPS …)
+             0x8B,                            // ORWRITE(16)
+             0x9C,                            // WRITE ATOMIC(16)
+             0x50, 0x51, 0x53, 0x80,          // XDWRITE(10), XPWRITE(10), XDWRITEREAD(10), XDWRITE EXTENDED
+             0x3D,                            // UPDATE BLOCK
+             0x07,                            // REASSIGN BLOCKS (the defect list)
+             0x04,                            // FORMAT UNIT (the parameter list, with FMTDATA)
+             0x8D:                            // WRITE ATTRIBUTE
             return .write
         case 0x2F, 0xAF, 0x8F:                // VERIFY: data-out only when BYTCHK is set
             return cdb.count > 1 && (cdb[1] & 0x06) != 0 ? .write : .none

@@ -96,6 +96,7 @@ struct LIOPlanTests {
         #expect(DataDirection.of(CDB([0x12, 0, 0, 0, 36, 0]), dataLength: 36) == .read)
         #expect(DataDirection.of(CDB([0x00, 0, 0, 0, 0, 0]), dataLength: 0) == DataDirection.none)
         #expect(DataDirection.of(CDB([0x5F, 0, 0, 0, 0, 0, 0, 0, 24, 0]), dataLength: 24) == .write)
+        #expect(DataDirection.of(CDB([0x8B] + [UInt8](repeating: 0, count: 15)), dataLength: 512) == .write)   // ORWRITE(16)
         // VERIFY(10) moves data out only with BYTCHK.
         #expect(DataDirection.of(CDB([0x2F, 0x02, 0, 0, 0, 0, 0, 0, 1, 0]), dataLength: 512) == .write)
         #expect(DataDirection.of(CDB([0x2F, 0x00, 0, 0, 0, 0, 0, 0, 1, 0]), dataLength: 512) == DataDirection.none)

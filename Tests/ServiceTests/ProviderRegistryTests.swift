@@ -95,7 +95,7 @@ final class PaintLU: ManagedLogicalUnit, LogicalUnit {
         #expect(r.logicalUnitProviderNames == ["paint"] && r.portProviderNames.isEmpty)
         let stmfd = ProviderRegistry.stmfd(logger: Logger(label: "test"), lio: LIOHost(logger: Logger(label: "test")))
         #expect(stmfd.logicalUnitProviderNames == ["sbd"])
-        #expect(stmfd.portProviderNames == ["fcemu", "qla2xxx"])
+        #expect(stmfd.portProviderNames == ["fcemu", "qla2xxx", "tcm-loop"])
     }
 
     @Test func requestsGoToTheProviderTheyNameAndStoredLUsComeBackThroughIt() async throws {
@@ -167,7 +167,7 @@ final class PaintLU: ManagedLogicalUnit, LogicalUnit {
 
         let list = try http.send(method: "GET", path: "/v1/providers", body: nil)
         let providers = try JSONDecoder().decode([ProviderInfo].self, from: Data(list.body))
-        #expect(providers.map { "\($0.kind) \($0.name)" } == ["logical-unit sbd", "port fcemu", "port qla2xxx"])
+        #expect(providers.map { "\($0.kind) \($0.name)" } == ["logical-unit sbd", "port fcemu", "port qla2xxx", "port tcm-loop"])
         #expect(Set(providers[0].properties.map(\.name)) == ["alias", "blk", "guid", "host-id", "meta", "mgmt-url", "oui", "pid", "rev", "serial",
                                                                "size", "vid", "wcd", "wp"])
         #expect(providers[0].properties.first { $0.name == "wcd" }?.operations == ["create", "modify"])

@@ -58,5 +58,5 @@ wait_disk() {
 
 # new_lu SIZE: an SBD LU on a file in $W; prints its GUID.
 new_lu() {
-  "$BIN/sbdadm" create-lu -s "$1" "$W/lu$RANDOM.img" --json | sed -n 's/.*"guid" *: *"\([0-9A-Fa-f]*\)".*/\1/p' | head -1
+  "$BIN/stmfadm" create-lu -s "$1" "$W/lu$RANDOM.img" --json | sed -n 's/.*"guid" *: *"\([0-9A-Fa-f]*\)".*/\1/p' | head -1
 }

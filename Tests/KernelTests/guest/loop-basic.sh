@@ -6,7 +6,7 @@
 check "stmfd started" start_stmfd
 t "create LU"
 GUID=$(new_lu 64m)
-check "sbdadm create-lu" test -n "$GUID"
+check "stmfadm create-lu" test -n "$GUID"
 TPORT=2100001b32000001 IPORT=2100001b32000002
 check "fcadm create-loop-port" "$BIN/fcadm" create-loop-port -p $TPORT -i $IPORT
 t "add view"
