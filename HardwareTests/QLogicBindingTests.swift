@@ -38,12 +38,7 @@ struct QLogicBindingTests {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("stmf-hw-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: state) }
-        let stmfd = Process()
-        stmfd.executableURL = productsDirectory.appendingPathComponent("stmfd")
-        stmfd.arguments = ["--state-dir", state]
-        stmfd.standardOutput = FileHandle.nullDevice
-        stmfd.standardError = FileHandle.nullDevice
-        try stmfd.run()
+        let stmfd = try launchStmfd(stateDir: state)
         defer { stmfd.terminate(); stmfd.waitUntilExit() }
         func fcadm(_ args: [String]) throws -> ProcessResult {
             try runTool("fcadm", Array(args.prefix(1)) + ["--state-dir", state] + Array(args.dropFirst()))

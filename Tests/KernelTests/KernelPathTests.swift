@@ -22,12 +22,17 @@ struct KernelPathTests {
     /// Boots a guest running `scenario` with this build's binaries; returns its output.
     func guest(_ scenario: String, timeout: Int = 900, env: [String: String] = [:]) throws -> String {
         let script = Self.repository.appendingPathComponent("scripts/kernel/run-guest.sh").path
-        var args = ["--quiet", "--timeout", "\(timeout)", "--env", "STMF_BIN=\(productsDirectory.path)"]
+        let outDir = FileManager.default.temporaryDirectory.appendingPathComponent("stmf-kernel-\(scenario.split(separator: "/").last!)-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: outDir) }
+        var args = ["--quiet", "--timeout", "\(timeout)", "--out", outDir, "--env", "STMF_BIN=\(productsDirectory.path)"]
         for (k, v) in env { args += ["--env", "\(k)=\(v)"] }
         let path = scenario.contains("/") ? scenario : "Tests/KernelTests/guest/\(scenario).sh"
         args += ["--", Self.repository.appendingPathComponent(path).path]
         let r = try runTool(script, args)
-        let output = r.out + r.err
+        // The guest command's own output (run-guest.sh prints the console only on failure).
+        let guestLog = (try? String(contentsOfFile: outDir + "/guest.log", encoding: .utf8)) ?? ""
+        let output = guestLog + r.out + r.err
         if r.status == 77 {
             let why = output.split(separator: "\n").first { $0.contains("KERNEL TESTS SKIPPED") } ?? "no reason given"
             print("⚠️ \(why)")

@@ -52,3 +52,14 @@ public func runTool(_ tool: String, _ args: [String], env: [String: String] = [:
     return ProcessResult(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e2, as: UTF8.self))
 }
 
+
+/// Starts this build's stmfd on `stateDir` (output discarded); the caller terminates it.
+public func launchStmfd(stateDir: String) throws -> Process {
+    let stmfd = Process()
+    stmfd.executableURL = productsDirectory.appendingPathComponent("stmfd")
+    stmfd.arguments = ["--state-dir", stateDir]
+    stmfd.standardOutput = FileHandle.nullDevice
+    stmfd.standardError = FileHandle.nullDevice
+    try stmfd.run()
+    return stmfd
+}
