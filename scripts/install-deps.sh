@@ -31,7 +31,7 @@ packages=(
   xz-utils         # unpacks the ELF vmlinux from the kernel's bzImage (PVH boot)
   e2fsprogs        # mkfs.ext4 / fsck.ext4 on LIO disks in the guest
   lsscsi           # lists the guest's SCSI devices (diagnostics in guest scenarios)
-  tcmu-runner      # the reference TCMU handler (file backstore) the kernel benchmark compares stmfd with
+  tcmu-runner      # the reference TCMU daemon the kernel benchmark compares stmfd with (its qcow handler serves a raw file)
 )
 
 missing=()
