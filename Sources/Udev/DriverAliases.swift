@@ -1,3 +1,4 @@
+import Locking
 import Glibc
 
 /// Which driver claims a PCI device: the running kernel's `modules.alias`, and an
@@ -49,9 +50,27 @@ public struct ModuleAliases: Sendable {
     }
 
     /// Reads the table; nil when the file is absent (a container, or a kernel without modules).
+    /// The parsed table is kept while the file is unchanged (same inode, size and mtime): the
+    /// HBA watch scans every two seconds, and a stock kernel's table is over a megabyte of text
+    /// (parsing it each time cost stmfd most of a CPU in the kernel-path guest).
     public static func load(path: String = defaultPath) -> ModuleAliases? {
-        SysfsFile.read(path, limit: 64 << 20).map { ModuleAliases(text: $0) }
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            cache.withLock { $0[path] = nil }
+            return nil
+        }
+        let stamp = Stamp(inode: UInt64(st.st_ino), size: Int64(st.st_size),
+                          seconds: Int64(st.st_mtim.tv_sec), nanoseconds: Int64(st.st_mtim.tv_nsec))
+        if let hit = cache.withLock({ $0[path] }), hit.stamp == stamp { return hit.table }
+        let table = SysfsFile.read(path, limit: 64 << 20).map { ModuleAliases(text: $0) }
+        cache.withLock { $0[path] = (stamp, table) }
+        return table
     }
+
+    struct Stamp: Equatable {
+        var inode: UInt64, size: Int64, seconds: Int64, nanoseconds: Int64
+    }
+    private static let cache = Locked<[String: (stamp: Stamp, table: ModuleAliases?)]>([:])
 
     /// The modules whose patterns match `modalias`, in table order, without repeats.
     public func modules(matching modalias: String) -> [String] {

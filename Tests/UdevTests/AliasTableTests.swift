@@ -22,6 +22,24 @@ struct AliasTableTests {
         #expect(table.modules(matching: "pci:v00001077d0000FFFEsv00001077sd00000000bc0Csc04i00").isEmpty)
     }
 
+    /// The HBA watch loads the table every scan: an unchanged file is parsed once, a changed
+    /// one (new depmod) again, a removed one is absent.
+    @Test func modulesAliasIsReparsedOnlyWhenTheFileChanges() throws {
+        let path = NSTemporaryDirectory() + "modules.alias-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "alias pci:v00001077d00002532sv*sd*bc*sc*i* qla2xxx\n".write(toFile: path, atomically: false, encoding: .utf8)
+        let id = "pci:v00001077d00002532sv00001077sd0000015Dbc0Csc04i00"
+        let other = "pci:v000010DFd0000F100sv*sd*bc0Csc04i00"
+        #expect(ModuleAliases.load(path: path)?.modules(matching: id) == ["qla2xxx"])
+        #expect(ModuleAliases.load(path: path)?.modules(matching: other) == [])
+        // A rewritten table (another size, another mtime) is read again.
+        try "alias pci:v00001077d00002532sv*sd*bc*sc*i* qla2xxx\nalias pci:v000010DFd0000F100sv*sd*bc*sc*i* lpfc\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(ModuleAliases.load(path: path)?.modules(matching: other) == ["lpfc"])
+        try FileManager.default.removeItem(atPath: path)
+        #expect(ModuleAliases.load(path: path) == nil)
+    }
+
     @Test func modulesAliasSkipsWhatIsNotAPCIAlias() {
         let t = ModuleAliases(text: """
             # Aliases extracted from modules themselves.
