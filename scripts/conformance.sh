@@ -225,6 +225,10 @@ done
 - Not run: the iSCSI family (iSCSI login, PDU and task-management tests of the iSCSI transport).
 NOTES
 } >"$WORK/CONFORMANCE.md"
+# The kernel path's section (scripts/kernel/conformance.sh's figures) is kept as it was.
+if [ -f "$OUTPUT" ] && grep -q '^<!-- kernel path -->$' "$OUTPUT"; then
+  sed -n '/^<!-- kernel path -->$/,$p' "$OUTPUT" >> "$WORK/CONFORMANCE.md"
+fi
 cp "$WORK/CONFORMANCE.md" "$OUTPUT"
 echo "wrote $OUTPUT"
 
