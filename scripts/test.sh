@@ -10,7 +10,8 @@ swift build --build-tests
 # Suites run one after another: the FC suites run a fabric, targets and initiators in this one
 # process on Swift's cooperative pool (two threads on a two-core machine), and the CPU-bound
 # fuzz suites or blocking process waits of other suites running beside them would starve it.
-swift test --skip-build --no-parallel
+# (KernelTests' conformance subset is left to the whole suite over the kernel path below.)
+STMF_KERNEL_CONFORMANCE_FULL=1 swift test --skip-build --no-parallel
 # The concurrency-heavy suites again under ThreadSanitizer (own scratch path; fails on any report).
 scripts/tsan.sh
 # Coverage-guided fuzzing, briefly: the release sanitizer build of Fuzz/ and 20 s of libFuzzer
