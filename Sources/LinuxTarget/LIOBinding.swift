@@ -207,13 +207,7 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
             // log in seeing no LUN until the views are compiled (demo_mode_login_only).
             if cfs.read(port.tpgPath + "/enable") != "1" { try cfs.write(port.tpgPath + "/enable", "1") }
         }
-        for i in port.initiators where sessions[sessionKey(port.wwpn, i)] == nil {
-            do {
-                sessions[sessionKey(port.wwpn, i)] = try p.handle!.createSession(initiator: .wwn(i), taskPort: TCMUTaskPort())
-            } catch {
-                log("LIO: no session for wwn.\(i.hex) on \(port.name): \(error)")
-            }
-        }
+        for i in port.initiators { _ = session(p, i) }
     }
 
     /// Sessions of a port going offline, for STMF to end (control thread).
@@ -248,11 +242,12 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
     func sessionKey(_ port: WWN, _ initiator: WWN) -> String { port.hex + "/" + initiator.hex }
 
     /// The STMF session of (port, initiator), opened on first need (HBA ports learn their
-    /// initiators from the views and from logins).
+    /// initiators from the views and from logins). STMF refuses one on a port that is not
+    /// online or onlining.
     private func session(_ p: LIOTargetPort, _ initiator: WWN) -> Session? {
         let key = sessionKey(p.port.wwpn, initiator)
         if let s = sessions[key] { return s }
-        guard p.isUp, let handle = p.handle else { return nil }
+        guard let handle = p.handle else { return nil }
         do {
             let s = try handle.createSession(initiator: .wwn(initiator), taskPort: TCMUTaskPort())
             sessions[key] = s
@@ -305,10 +300,13 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
     }
 
     /// Runs `work` on the control thread and waits for it.
-    func run(_ work: @escaping @Sendable () -> Void) {
-        if control.inEventLoop { work(); return }
+    func run(_ work: @escaping @Sendable () -> Void) { Self.run(on: control, work) }
+
+    /// Runs `work` on `loop` and waits for it (a blocking caller that serves no ring).
+    static func run(on loop: EventLoop, _ work: @escaping @Sendable () -> Void) {
+        if loop.inEventLoop { work(); return }
         let done = Atomic<Bool>(false)
-        control.execute { work(); done.store(true, ordering: .releasing) }
+        loop.execute { work(); done.store(true, ordering: .releasing) }
         while !done.load(ordering: .acquiring) { usleep(200) }
     }
 
@@ -414,8 +412,9 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
     /// The uio minor of TCMU device `name` of this binding's HBA.
     func uioMinor(of name: String) -> Int? {
         let prefix = "tcm-user/\(options.hba)/\(name)"
-        for entry in ConfigFS(root: options.sysRoot + "/class/uio").list("") where entry.hasPrefix("uio") {
-            guard let text = ConfigFS(root: options.sysRoot + "/class/uio").read("\(entry)/name") else { continue }
+        let uio = ConfigFS(root: options.sysRoot + "/class/uio")
+        for entry in uio.list("") where entry.hasPrefix("uio") {
+            guard let text = uio.read("\(entry)/name") else { continue }
             if text == prefix || text.hasPrefix(prefix + "/") { return Int(entry.dropFirst(3)) }
         }
         return nil
@@ -458,10 +457,8 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
         let name = c.deviceName
         sweepLinks { $0 == name }
         if let d = devices.removeValue(forKey: name) {
-            let closed = Atomic<Bool>(false)
             d.device.close()
-            d.device.loop.execute { closed.store(true, ordering: .releasing) }
-            while !closed.load(ordering: .acquiring) { usleep(200) }
+            Self.run(on: d.device.loop) {}   // the close, queued before, has run
         }
         removeDevice(name)
     }

@@ -58,9 +58,6 @@ public struct LIOClone: Hashable, Sendable, Comparable, CustomStringConvertible 
         return (lu, i, p)
     }
 
-    /// The key of the device: a LUN change for the same nexus relinks, it does not recreate.
-    public var nexusKey: String { deviceName }
-
     public var description: String { "\(lu) for wwn.\(initiator.hex) via wwn.\(port.hex) as LUN \(lun)" }
 
     public static func < (a: LIOClone, b: LIOClone) -> Bool { (a.port, a.initiator, a.lun) < (b.port, b.initiator, b.lun) }
