@@ -18,6 +18,7 @@ packages=(
   umockdev       # umockdev-run / umockdev-wrapper: fake FC HBAs in sysfs for the discovery tests
   gir1.2-umockdev-1.0  # the umockdev testbed from Python: hot-plug events in the discovery tests
   python3-gi     # GObject introspection for Python (the hot-plug harness)
+  acl            # setfacl: the peer-access tests give a backing file a POSIX ACL
   curl           # the API as a client that is not the project's own sees it (tests)
   python3-prometheus-client  # the Prometheus client's own text parser: the metrics tests check /metrics with it
   systemd        # systemd-analyze: the tests verify dist/*.service and score their hardening offline

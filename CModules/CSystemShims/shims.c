@@ -6,6 +6,9 @@
 #include <sys/ioctl.h>
 #include <linux/fs.h>
 #include <linux/falloc.h>
+#include <stdlib.h>
+#include <sys/fsuid.h>
+#include <sys/syscall.h>
 
 int stmf_punch_hole(int fd, off_t offset, off_t length) {
     return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) == 0 ? 0 : -errno;
@@ -78,4 +81,45 @@ int stmf_epoll_wait(int epfd, uint64_t *cookies, uint32_t *events, int max, int 
     if (n < 0) return -errno;
     for (int i = 0; i < n; i++) { cookies[i] = evs[i].data.u64; events[i] = evs[i].events; }
     return n;
+}
+
+#ifndef SYS_faccessat2
+#define SYS_faccessat2 439
+#endif
+
+/// Takes back the thread's own filesystem credentials; a thread left as another user would
+/// make stmfd's later file operations wrong, so failing here ends the process.
+static void stmf_restore_credentials(uid_t uid, gid_t gid, const gid_t *groups, int n) {
+    setfsuid(uid);
+    setfsgid(gid);
+    if ((uid_t)setfsuid((uid_t)-1) != uid || (gid_t)setfsgid((gid_t)-1) != gid
+        || syscall(SYS_setgroups, (size_t)n, groups) != 0) {
+        abort();
+    }
+}
+
+int stmf_access_as(uint32_t uid, uint32_t gid, const uint32_t *groups, int ngroups, const char *path, int mode) {
+    if (ngroups < 0) return 1;
+    long n = syscall(SYS_getgroups, 0, NULL);
+    if (n < 0) return 1;
+    gid_t *saved = malloc(sizeof(gid_t) * (size_t)(n > 0 ? n : 1));
+    if (saved == NULL) return 1;
+    n = syscall(SYS_getgroups, (int)n, saved);
+    if (n < 0) { free(saved); return 1; }
+    uid_t old_uid = (uid_t)setfsuid((uid_t)-1);
+    gid_t old_gid = (gid_t)setfsgid((gid_t)-1);
+    if (syscall(SYS_setgroups, (size_t)ngroups, (const gid_t *)groups) != 0) { free(saved); return 1; }
+    setfsgid(gid);
+    setfsuid(uid);
+    if ((uid_t)setfsuid((uid_t)-1) != uid || (gid_t)setfsgid((gid_t)-1) != gid) {
+        stmf_restore_credentials(old_uid, old_gid, saved, (int)n);
+        free(saved);
+        return 1;
+    }
+    long r = syscall(SYS_faccessat2, AT_FDCWD, path, mode, AT_EACCESS);
+    int e = r == 0 ? 0 : errno;
+    stmf_restore_credentials(old_uid, old_gid, saved, (int)n);
+    free(saved);
+    if (e == ENOSYS) return 1;
+    return -e;
 }

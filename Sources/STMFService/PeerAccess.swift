@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSystemShims
 import Hummingbird
 import NIOCore
 
@@ -43,16 +44,53 @@ public struct STMFRequestContext: RequestContext {
 
 /// Whether a user could open a backing path read-write itself: stmfd, running as root, must
 /// never be a way around file permissions for a peer that is not (the socket's group, when
-/// delegation is configured). Mode bits with the user's primary and supplementary groups,
-/// search permission on every directory on the way, and for a file that does not exist yet,
-/// write permission on its directory. (POSIX ACLs are not consulted: a file only an ACL opens
-/// to the user is refused.)
+/// delegation is configured). The kernel decides, as that user (`stmf_access_as`: the thread
+/// takes the user's filesystem credentials for one faccessat2), so mode bits, POSIX ACLs,
+/// search permission on the way and read-only mounts all count; for a file that does not exist
+/// yet, write and search permission on its directory. Where stmfd cannot take another user's
+/// credentials (it does not run as root) the mode bits are checked by hand instead.
 enum PeerAccess {
     /// Nil when `peer` may use `path` (already resolved: absolute, symlinks followed) read-write; else why not.
     static func refusal(for path: String, peer: PeerCredentials?) -> String? {
         if let peer, peer.isPrivileged { return nil }
         guard let peer else { return "\(path): the requester's credentials cannot be read, so only root may name backing files" }
-        let groups = supplementaryGroups(peer)
+        let groups = Array(supplementaryGroups(peer))
+        func access(_ p: String, _ mode: Int32) -> Int32 {
+            groups.withUnsafeBufferPointer { stmf_access_as(peer.uid, peer.gid, $0.baseAddress, Int32($0.count), p, mode) }
+        }
+        let parent = parentDirectory(path)
+        var r = access(path, R_OK | W_OK)
+        var want = "open it for reading and writing"
+        if r == -ENOENT {
+            r = access(parent, W_OK | X_OK)
+            want = "create files in \(parent)"
+            if r == -ENOENT { return nil }  // nothing to create it in: the operation itself says so
+        }
+        switch r {
+        case 0: return nil
+        case 1: return modeBitRefusal(for: path, peer: peer, groups: Set(groups))
+        case -EACCES, -EPERM:
+            // Name the directory on the way that stops the user, if one does.
+            var dir = ""
+            for c in parent.split(separator: "/") {
+                dir += "/" + c
+                if access(dir, X_OK) == -EACCES { return "\(path): permission denied: user \(peer.uid) cannot search \(dir)" }
+            }
+            return "\(path): permission denied: user \(peer.uid) cannot \(want)"
+        default:
+            return "\(path): user \(peer.uid) cannot \(want): \(String(cString: strerror(-r)))"
+        }
+    }
+
+    /// The directory holding `path` ("/" for a top-level name).
+    static func parentDirectory(_ path: String) -> String {
+        let components = path.split(separator: "/")
+        return components.count <= 1 ? "/" : "/" + components.dropLast().joined(separator: "/")
+    }
+
+    /// The check by hand, where the kernel cannot be asked as the user: mode bits with the
+    /// user's primary and supplementary groups (POSIX ACLs and mount options not seen).
+    static func modeBitRefusal(for path: String, peer: PeerCredentials, groups: Set<gid_t>) -> String? {
         func allows(_ st: stat, _ want: mode_t) -> Bool {
             let shift: mode_t = st.st_uid == peer.uid ? 6 : (st.st_gid == peer.gid || groups.contains(st.st_gid)) ? 3 : 0
             return (st.st_mode >> shift) & want == want

@@ -39,6 +39,19 @@ struct PeerAccessTests {
         // Allowed: a new file in a directory it may write to.
         let made = try asNobody(["create-lu", "-s", "1m", data + "/shared/mine.img"])
         #expect(made.status == 0, "\(made.err)")
+        // POSIX ACLs count as the kernel applies them: a file that only an ACL opens to the peer
+        // is allowed, and one whose ACL shuts the peer out is refused though its mode bits let
+        // everyone in (a check of mode bits alone would get both wrong).
+        _ = fm.createFile(atPath: data + "/shared/acl-open.img", contents: nil, attributes: [.posixPermissions: 0o600])
+        _ = fm.createFile(atPath: data + "/shared/acl-shut.img", contents: nil, attributes: [.posixPermissions: 0o666])
+        let opened = try runTool("/usr/bin/setfacl", ["-m", "u:65534:rw", data + "/shared/acl-open.img"])
+        let shut = try runTool("/usr/bin/setfacl", ["-m", "u:65534:-", data + "/shared/acl-shut.img"])
+        #expect(opened.status == 0 && shut.status == 0, "setfacl (package acl): \(opened.err) \(shut.err)")
+        let viaACL = try asNobody(["create-lu", "-s", "1m", data + "/shared/acl-open.img"])
+        #expect(viaACL.status == 0, "\(viaACL.err)")
+        let shutOut = try asNobody(["create-lu", "-s", "1m", data + "/shared/acl-shut.img"])
+        #expect(shutOut.status == 1 && shutOut.err.contains("cannot open it for reading and writing"), "\(shutOut.err)")
+        #expect((try fm.attributesOfItem(atPath: data + "/shared/acl-shut.img")[.size] as? Int) == 0, "the file was written")
         // Root is not limited.
         try d.ok(["create-lu", "-s", "1m", data + "/private/x.img"])
         // Nor may the peer import a configuration naming files it could not open (403, not 422).

@@ -58,4 +58,15 @@ int stmf_epoll_remove(int epfd, int fd);
 /// epoll_wait into parallel arrays of cookies and event masks. Returns the count or -errno.
 int stmf_epoll_wait(int epfd, uint64_t *cookies, uint32_t *events, int max, int timeout_ms);
 
+/// Whether the user `uid` (primary group `gid`, supplementary `groups`) may access `path` with
+/// `mode` (R_OK, W_OK, X_OK bits), as the kernel decides it for that user: mode bits, POSIX
+/// ACLs, search permission on the way, read-only mounts, LSMs. The calling thread takes the
+/// user's filesystem credentials (setfsuid/setfsgid and a per-thread setgroups, raw system
+/// calls so glibc does not apply them to every thread), asks faccessat2(AT_EACCESS), and takes
+/// its own back before returning; nothing else runs on the thread meanwhile.
+/// Returns 0 (allowed), -errno (refused: -EACCES, -ENOENT, -EROFS, ...), or 1 when this
+/// process cannot take another user's credentials (not root) or the kernel lacks
+/// faccessat2: the caller must decide another way.
+int stmf_access_as(uint32_t uid, uint32_t gid, const uint32_t *groups, int ngroups, const char *path, int mode);
+
 #endif
