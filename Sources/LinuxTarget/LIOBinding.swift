@@ -47,7 +47,9 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
     /// LU geometry the service keeps current (any thread).
     private let geometry = Locked<[LUGUID: (size: UInt64, blockSize: Int)]>([:])
     /// The ports, by name (any thread).
-    private let portTable = Locked<[PortIdentifier: LIOTargetPort]>([:])
+    let portTable = Locked<[PortIdentifier: LIOTargetPort]>([:])
+    /// When this stmfd first saw each kernel session, by `sessionKey` (any thread).
+    let firstSeen = Locked<[String: Double]>([:])
     private let latest = Locked<ViewSnapshot?>(nil)
     private let pendingReconcile = Atomic<Bool>(false)
 
@@ -60,6 +62,8 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
     /// earlier run be known to be unwanted.
     private var startupComplete = false
     private var sessions: [String: Session] = [:]
+    /// The size each device's `dev_size` was last given, by device name.
+    private var deviceSizes: [String: UInt64] = [:]
 
     public init(stmf: STMF, options: Options = Options(), serving: EventLoopGroup = .shared,
                 log: @escaping @Sendable (String) -> Void) {
@@ -128,7 +132,8 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
                 log("LIO: TCMU device \(name) removed (uio\(e.minor))")
                 // Removed by someone else (stmfd closes its device before it removes one):
                 // stop serving it, and let the views rebuild it.
-                if let d = devices.removeValue(forKey: name) {
+                deviceSizes[name] = nil
+        if let d = devices.removeValue(forKey: name) {
                     log("LIO: TCMU device \(name) was removed behind stmfd's back; rebuilding it from the views")
                     d.device.close()
                     scheduleReconcile()
@@ -197,6 +202,11 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
             if have.map({ "fc." + $0 }) != want && have != want {
                 if have != nil && !(have ?? "").isEmpty { try? cfs.write(port.tpgPath + "/nexus", "NULL") }
                 try cfs.write(port.tpgPath + "/nexus", want)
+                // The login is this write: its time is what list-target shows as "logged in since".
+                if let i = port.initiators.first {
+                    let now = Double(time(nil))
+                    firstSeen.withLock { $0[sessionKey(port.wwpn, i)] = now }
+                }
             }
         case .qla2xxx:
             // Unknown initiators log in and see nothing until the views name them.
@@ -331,11 +341,26 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
         for c in add {
             do { try addClone(c) } catch { log("LIO: \(c): \(error)") }
         }
+        pushSizes()
         // What an earlier run left and the views no longer call for.
         if startupComplete && !leftovers.isEmpty {
             sweepLinks { name in leftovers.contains(name) }
             for name in leftovers.sorted() { removeDevice(name) }
             leftovers = []
+        }
+    }
+
+    /// A resized LU (modify-lu -s) gives each of its devices the new `dev_size` (the kernel tells
+    /// the handler with a RECONFIG event, which needs no reply from stmfd: nl_reply_supported=-1).
+    /// Initiators learn the size from STMF: READ CAPACITY and CAPACITY DATA HAS CHANGED.
+    private func pushSizes() {
+        let sizes = geometry.withLock { $0.mapValues(\.size) }
+        for (name, d) in devices {
+            guard let size = sizes[d.clone.lu], deviceSizes[name] != size else { continue }
+            do {
+                try cfs.write("\(hbaPath)/\(name)/attrib/dev_size", "\(size)")
+                deviceSizes[name] = size
+            } catch { log("LIO: cannot give \(name) its new size \(size): \(error)") }
         }
     }
 
@@ -384,6 +409,7 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
         device.setRoute(.init(session: session, lun: c.lun))
         device.start()
         devices[name] = (c, device)
+        deviceSizes[name] = reattach ? cfs.read(dev + "/attrib/dev_size").flatMap { UInt64($0) } : g.size
         if reattach { try? cfs.write(dev + "/action/block_dev", "0") }
         do { try link(c, port: port.port, device: dev) } catch {
             removeClone(c)

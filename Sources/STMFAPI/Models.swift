@@ -228,10 +228,18 @@ public struct AddViewRequest: Codable, Sendable, Equatable {
 public struct SessionInfo: Codable, Sendable, Equatable {
     public var initiator: String
     public var alias: String?
-    /// Seconds since the epoch.
+    /// Seconds since the epoch (for a session of an LIO port: since stmfd first saw the login).
     public var loggedInSince: Double
-    public init(initiator: String, alias: String?, loggedInSince: Double) {
+    /// Sessions of LIO ports (tcm_loop, tcm_qla2xxx): the kernel's statistics of the nexus —
+    /// commands, and megabytes read and written (truncated to 32 bits by the kernel); absent
+    /// where the kernel keeps none (a login that sees no LUN) and for emulated ports.
+    public var commands: UInt64?
+    public var readMegabytes: UInt64?
+    public var writeMegabytes: UInt64?
+    public init(initiator: String, alias: String?, loggedInSince: Double, commands: UInt64? = nil,
+                readMegabytes: UInt64? = nil, writeMegabytes: UInt64? = nil) {
         self.initiator = initiator; self.alias = alias; self.loggedInSince = loggedInSince
+        self.commands = commands; self.readMegabytes = readMegabytes; self.writeMegabytes = writeMegabytes
     }
 }
 

@@ -126,8 +126,11 @@ public struct Fcinfo: ParsableCommand {
             discussion: """
                 For a port of this machine the remote ports come from sysfs (fc_remote_ports); for \
                 an stmfd emulated port from stmfd, with the symbolic names the ports registered with \
-                the fabric and the link error counts the fabric keeps. -s (SCSI target information) \
-                applies to initiator mode ports only, as in illumos.
+                the fabric and the link error counts the fabric keeps; for a port stmfd serves \
+                through LIO (an HBA port bound to target mode, where fc_remote_ports stays empty, or \
+                a tcm_loop port) the initiators logged in as the kernel's sessions show them, with \
+                LIO's command and megabyte counts for each. -s (SCSI target information) applies to \
+                initiator mode ports only, as in illumos.
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(name: [.short, .customLong("port")], help: ArgumentHelp("Local HBA port WWN.", valueName: "HBA Port WWN"),
@@ -146,6 +149,12 @@ public struct Fcinfo: ParsableCommand {
                 return
             }
             guard let port = try Fcinfo.fcPorts(global).first(where: { $0.portWWN.lowercased() == local }) else {
+                // A tcm_loop port of stmfd: its initiator as LIO's session shows it.
+                if let t = Self.lioTarget(global, local) {
+                    if s { try fail("Unsupported option for target mode: s.") }
+                    try kernelSessions(t, wanted, header: "No remote ports logged in to \(local)")
+                    return
+                }
                 try fail("Failed to open adapter port \(p): not found")
             }
             if s { try fail("Unsupported option for target mode: s.") }
@@ -177,8 +186,13 @@ public struct Fcinfo: ParsableCommand {
             if !wanted.isEmpty { remotes = remotes.filter { wanted.contains($0.portWWN) } }
             let lus = s ? ((try? discovery.logicalUnits()) ?? []) : []
             if global.json { printJSON(remotes); return }
+            // In target-only mode qla2xxx registers no remote ports: the initiators logged in to a
+            // port stmfd serves through LIO are the kernel's sessions, which stmfd reads.
+            if remotes.isEmpty, let t = Self.lioTarget(global, hba.portWWN) {
+                try kernelSessions(t, wanted, header: "No remote ports logged in to \(hba.portWWN) (\(hba.host))")
+                return
+            }
             if remotes.isEmpty {
-                // In target-only mode qla2xxx registers no remote ports (initiators are LIO sessions).
                 print("No remote ports known to \(hba.portWWN) (\(hba.host))")
             }
             for r in remotes {
@@ -204,6 +218,37 @@ public struct Fcinfo: ParsableCommand {
                 }
             }
             if l && !remotes.isEmpty { throw ExitCode(1) }
+        }
+
+        /// stmfd's target `wwn.<local>` when stmfd serves it through LIO (sessions with the
+        /// kernel's statistics); nil when stmfd is not running or serves no such port.
+        static func lioTarget(_ global: GlobalOptions, _ local: String) -> TargetInfo? {
+            guard let all = try? global.client.call("GET", "/v1/targets", as: [TargetInfo].self) else { return nil }
+            return all.first { $0.name.lowercased() == "wwn.\(local)" && ["tcm-loop", "qla2xxx"].contains($0.providerName) }
+        }
+
+        /// An LIO port's initiators as remote ports: LIO knows their port names, not their node
+        /// names or port ids; what it counts for the nexus is printed instead of link errors.
+        func kernelSessions(_ t: TargetInfo, _ wanted: [String], header: String) throws {
+            var sessions = t.sessions
+            if !wanted.isEmpty { sessions = sessions.filter { wanted.contains(String($0.initiator.lowercased().dropFirst(4))) } }
+            if global.json { printJSON(sessions); return }
+            if sessions.isEmpty { print(header) }
+            for r in sessions {
+                print("Remote Port WWN: \(r.initiator.lowercased().dropFirst(4))")
+                print("        Active FC4 Types: SCSI")
+                print("        SCSI Target: no")
+                print("        Port Symbolic Name: ")
+                print("        Node WWN: unknown")
+                print("        SCSI Initiator: yes")
+                print("        Port ID: unknown")
+                print("        Logged in since: \(Layout.date(r.loggedInSince))")
+                if let n = r.commands { print("        Commands: \(n)") }
+                if let rd = r.readMegabytes, let w = r.writeMegabytes { print("        Read/Written MB: \(rd)/\(w)") }
+                // The kernel keeps no link error status per remote port (RLS is not sent).
+                if l { report("Error: SendRLS failed for \(r.initiator.lowercased().dropFirst(4))") }
+            }
+            if l && !sessions.isEmpty { throw ExitCode(1) }
         }
     }
 

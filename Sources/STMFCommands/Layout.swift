@@ -62,6 +62,11 @@ enum Layout {
             s += "        Initiator: \(session.initiator)\n"
             s += "            Alias: \(session.alias ?? "-")\n"
             s += "            Logged in since: \(date(session.loggedInSince))\n"
+            // LIO ports: the kernel's statistics of the nexus (not in illumos' layout).
+            if let n = session.commands { s += "            Commands: \(n)\n" }
+            if let r = session.readMegabytes, let w = session.writeMegabytes {
+                s += "            Read/Written MB: \(r)/\(w)\n"
+            }
         }
         return s
     }

@@ -191,7 +191,13 @@ public actor ServiceCore {
     public func targets() -> [TargetInfo] {
         stmf.targetPorts().map { p in
             let rec = portRecords[p.name.description]
-            let sessions = stmf.sessions(of: p.name).map {
+            // An LIO port's sessions are the kernel's logins (STMF keeps one per initiator its
+            // views name there, logged in or not); an emulated port's are STMF's own.
+            let sessions = lio.current?.kernelSessions(of: p.name, now: Date().timeIntervalSince1970)?.map {
+                SessionInfo(initiator: PortIdentifier.wwn($0.session.initiator).description, alias: nil, loggedInSince: $0.since,
+                            commands: $0.session.commands, readMegabytes: $0.session.readMegabytes,
+                            writeMegabytes: $0.session.writeMegabytes)
+            } ?? stmf.sessions(of: p.name).map {
                 SessionInfo(initiator: $0.nexus.initiator.description, alias: nil, loggedInSince: $0.loginTime)
             }
             return TargetInfo(name: p.name.description,

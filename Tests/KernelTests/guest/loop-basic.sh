@@ -42,6 +42,19 @@ umount $W/mnt
 check "data written through stmfd reads back after remount" test "$S1" = "$S2"
 check "fsck clean" fsck.ext4 -fn $DEV
 
+t "sessions and resize"
+"$BIN/stmfadm" list-target -v > $W/targets.txt 2>&1; cat $W/targets.txt
+check "list-target -v shows the kernel's session (the tcm_loop nexus)" grep -qi "Initiator: wwn.$IPORT" $W/targets.txt
+check "with LIO's statistics of the nexus" sh -c "grep -A5 -i 'Initiator: wwn.$IPORT' $W/targets.txt | grep -Eq 'Commands: [1-9]'"
+"$BIN/fcinfo" remote-port -p $TPORT > $W/remote.txt 2>&1; cat $W/remote.txt
+check "fcinfo remote-port shows the initiator logged in" grep -qi "Remote Port WWN: $IPORT" $W/remote.txt
+check "stmfadm modify-lu -s 96m" "$BIN/stmfadm" modify-lu -s 96m "$GUID"
+DEVDIR=$CFG/core/user_4711/${GUID,,}_${IPORT}_${TPORT}
+for _ in $(seq 50); do [ "$(cat $DEVDIR/attrib/dev_size)" = 100663296 ] && break; sleep 0.2; done
+check "the TCMU device's dev_size follows the LU" test "$(cat $DEVDIR/attrib/dev_size)" = 100663296
+echo 1 > /sys/block/$SD/device/rescan
+check "the initiator reads 96 MiB after a rescan" test "$(cat /sys/block/$SD/size)" = 196608
+
 t "a second LU added to the view"
 dmesg -C
 GUID2=$(new_lu 32m)
