@@ -209,15 +209,34 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
                 }
             }
         case .qla2xxx:
-            // Unknown initiators log in and see nothing until the views name them.
-            try? cfs.write(port.tpgPath + "/attrib/generate_node_acls", "1")
+            // Only initiators with an ACL log in, unless a view for all hosts reaches the port
+            // (`acceptLogins`, kept current by every reconcile); a login on a dynamic ACL sees
+            // nothing until the binding gives it an ACL of its own.
             try? cfs.write(port.tpgPath + "/attrib/demo_mode_login_only", "1")
             try? cfs.write(port.tpgPath + "/attrib/cache_dynamic_acls", "1")
-            // Enabling resets the HBA (every login drops and returns): once, here. Initiators
-            // log in seeing no LUN until the views are compiled (demo_mode_login_only).
-            if cfs.read(port.tpgPath + "/enable") != "1" { try cfs.write(port.tpgPath + "/enable", "1") }
+            acceptLogins(port)
+            // Enabled by the first reconcile that finds it online (`enableIfOnline`).
         }
         for i in port.initiators { _ = session(p, i) }
+    }
+
+    /// Sets the HBA port's `generate_node_acls` from the latest views (control thread).
+    private func acceptLogins(_ port: LIOPort) {
+        let want = latest.withLock({ $0 }).map { LIOPlan.acceptsUnknownInitiators($0, port: port) } ?? false
+        let path = port.tpgPath + "/attrib/generate_node_acls"
+        if cfs.read(path) != (want ? "1" : "0") {
+            do { try cfs.write(path, want ? "1" : "0") } catch { log("LIO: \(error)") }
+        }
+    }
+
+    /// An HBA port's TPG is enabled by the first compile of the views that finds the port
+    /// online, after its ACLs and LUNs: last, as the kernel expects, and once, since enabling
+    /// resets the HBA and drops every login (control thread).
+    private func enableIfOnline(_ port: LIOPort, _ snapshot: ViewSnapshot) {
+        guard snapshot.targetPorts[port.name]?.state == .online, cfs.read(port.tpgPath + "/enable") != "1" else { return }
+        do { try cfs.write(port.tpgPath + "/enable", "1") } catch {
+            log("LIO: \(port.name) cannot be enabled, so no initiator can log in to it: \(error)")
+        }
     }
 
     /// Sessions of a port going offline, for STMF to end (control thread).
@@ -342,6 +361,10 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
             do { try addClone(c) } catch { log("LIO: \(c): \(error)") }
         }
         pushSizes()
+        for p in ports where p.fabric == .qla2xxx {
+            acceptLogins(p)
+            enableIfOnline(p, snapshot)
+        }
         // What an earlier run left and the views no longer call for.
         if startupComplete && !leftovers.isEmpty {
             sweepLinks { name in leftovers.contains(name) }

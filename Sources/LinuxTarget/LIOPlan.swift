@@ -92,6 +92,19 @@ public enum LIOPlan {
         return out
     }
 
+    /// Whether an initiator no host group names would see a LUN through `port`: a view for all
+    /// hosts reaches it. Only then must an HBA port let unknown initiators log in
+    /// (`generate_node_acls=1`, with `demo_mode_login_only=1` so such a login sees nothing until
+    /// the binding gives it an ACL of its own); otherwise only the initiators with an ACL may.
+    public static func acceptsUnknownInitiators(_ snapshot: ViewSnapshot, port: LIOPort) -> Bool {
+        var named = Set(port.initiators)
+        for g in snapshot.views.hostGroups.values { for case let .wwn(w) in g.members { named.insert(w) } }
+        // A WWN in no host group stands for every initiator the views do not name.
+        var stranger = WWN(0x2000_0000_0000_0000)
+        while named.contains(stranger) { stranger = WWN(stranger.rawValue &+ 1) }
+        return !snapshot.lunMap(targetPort: port.name, initiator: .wwn(stranger)).isEmpty
+    }
+
     /// The changes from `current` to `desired`: clones to remove (gone, or moved to another
     /// LUN) and clones to add, in a safe order (removals first).
     public static func diff(current: Set<LIOClone>, desired: [LIOClone]) -> (remove: [LIOClone], add: [LIOClone]) {

@@ -105,4 +105,27 @@ struct LIOPlanTests {
         w32[0] = 0x7F; w32[7] = 0x18; w32[9] = 0x0B
         #expect(DataDirection.of(CDB(w32), dataLength: 512) == .write)
     }
+    /// An HBA port lets unknown initiators log in (generate_node_acls=1) only while a view for
+    /// all hosts reaches it with an online LU; host-group views need only their members' ACLs.
+    @Test func unknownInitiatorsMayLogInOnlyForAViewOnAllHosts() throws {
+        let port = LIOPort(wwpn: t1, fabric: .qla2xxx, initiators: [])
+        var v = ViewConfiguration()
+        try v.createHostGroup("hosts")
+        try v.addHostGroupMember("hosts", .wwn(i1))
+        try v.addViewEntry(lu: lu1, hostGroup: .named("hosts"), lun: 0)
+        #expect(!LIOPlan.acceptsUnknownInitiators(snapshot(v, lus: [lu1: .online], ports: [t1: .online]), port: port))
+        // A view for all hosts, but through another port's target group only.
+        try v.createTargetGroup("other")
+        try v.addTargetGroupMember("other", .wwn(t2))
+        try v.addViewEntry(lu: lu2, targetGroup: .named("other"), lun: 1)
+        #expect(!LIOPlan.acceptsUnknownInitiators(snapshot(v, lus: [lu1: .online, lu2: .online], ports: [t1: .online, t2: .online]), port: port))
+        let other = LIOPort(wwpn: t2, fabric: .qla2xxx, initiators: [])
+        #expect(LIOPlan.acceptsUnknownInitiators(snapshot(v, lus: [lu1: .online, lu2: .online], ports: [t1: .online, t2: .online]), port: other))
+        // ... and not while that LU is offline.
+        #expect(!LIOPlan.acceptsUnknownInitiators(snapshot(v, lus: [lu1: .online, lu2: .offline], ports: [t1: .online, t2: .online]), port: other))
+        // A view for all hosts and all targets reaches every port.
+        let lu3 = LUGUID("600144F0000000000000000000000003")!
+        try v.addViewEntry(lu: lu3, lun: 2)
+        #expect(LIOPlan.acceptsUnknownInitiators(snapshot(v, lus: [lu1: .online, lu2: .online, lu3: .online], ports: [t1: .online, t2: .online]), port: port))
+    }
 }
