@@ -60,6 +60,9 @@ let package = Package(
         .target(name: "STMF", dependencies: ["Locking"], path: "Sources/STMF", swiftSettings: commandPath),
 
         // The disk logical-unit provider (COMSTAR's stmf_sbd).
+        // The SCSI pass-through LU provider: an existing SCSI device (Linux SCSI generic) as an
+        // STMF LU, with reservations, port identities and port groups kept STMF's.
+        .target(name: "PassThrough", dependencies: ["STMF", "Locking", "Runtime"], path: "Sources/PassThrough"),
         .target(name: "SBD", dependencies: ["STMF", "Locking", "CSystemShims", "Runtime"], path: "Sources/SBD", swiftSettings: commandPath),
 
         // Fibre Channel protocol: FC-2 frames, ELS, BLS, CT/name server, FCP codecs and
@@ -194,6 +197,7 @@ let package = Package(
         ], path: "Tests/FabricTests"),
         // Replays Fuzz/corpus and Fuzz/regressions through the fuzz targets (no sanitizer needed).
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzCorpusTests"),
+        .testTarget(name: "PassThroughTests", dependencies: ["PassThrough", "STMF", "Runtime"], path: "Tests/PassThroughTests"),
         .testTarget(name: "LinuxTargetTests", dependencies: ["LinuxTarget", "TCMU", "STMF"], path: "Tests/LinuxTargetTests"),
         // The kernel data path in a QEMU guest (scripts/kernel/run-guest.sh): LIO, TCMU, tcm_loop.
         .testTarget(name: "KernelTests", dependencies: ["ProcessTestSupport"], path: "Tests/KernelTests", exclude: ["guest"]),
