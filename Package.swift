@@ -60,6 +60,10 @@ let package = Package(
         .target(name: "STMF", dependencies: ["Locking"], path: "Sources/STMF", swiftSettings: commandPath),
 
         // The disk logical-unit provider (COMSTAR's stmf_sbd).
+        // The SCSI pass-through LU provider: an existing SCSI device (Linux SCSI generic) as an
+        // STMF LU, with reservations, port identities and port groups kept STMF's.
+        .target(name: "CSG", path: "CModules/CSG"),
+        .target(name: "PassThrough", dependencies: ["STMF", "Locking", "Runtime", "CSG"], path: "Sources/PassThrough"),
         .target(name: "SBD", dependencies: ["STMF", "Locking", "CSystemShims", "Runtime"], path: "Sources/SBD", swiftSettings: commandPath),
 
         // Fibre Channel protocol: FC-2 frames, ELS, BLS, CT/name server, FCP codecs and
@@ -121,7 +125,7 @@ let package = Package(
         // The stmfd service: configuration store (SQLite), lifecycle, management API, metrics,
         // and the registry of the providers it links (SBD, the emulated FC port, LIO through TCMU).
         .target(name: "STMFService", dependencies: [
-            "STMF", "SBD", "Runtime", "STMFAPI", "Checksum", "CSystemShims", "FCTarget", "FCLink", "FCPort", "Udev", "LinuxTarget",
+            "STMF", "SBD", "Runtime", "STMFAPI", "Checksum", "CSystemShims", "FCTarget", "FCLink", "FCPort", "Udev", "LinuxTarget", "PassThrough",
             // Read-only: the fabric's control socket (symbolic names, counters for metrics).
             "FCFabric", "Locking",
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -194,6 +198,7 @@ let package = Package(
         ], path: "Tests/FabricTests"),
         // Replays Fuzz/corpus and Fuzz/regressions through the fuzz targets (no sanitizer needed).
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzCorpusTests"),
+        .testTarget(name: "PassThroughTests", dependencies: ["PassThrough", "STMF", "Runtime"], path: "Tests/PassThroughTests"),
         .testTarget(name: "LinuxTargetTests", dependencies: ["LinuxTarget", "TCMU", "STMF"], path: "Tests/LinuxTargetTests"),
         // The kernel data path in a QEMU guest (scripts/kernel/run-guest.sh): LIO, TCMU, tcm_loop.
         .testTarget(name: "KernelTests", dependencies: ["ProcessTestSupport"], path: "Tests/KernelTests", exclude: ["guest"]),

@@ -26,6 +26,9 @@ enum Layout {
         line("Write Protect", lu.writeProtect ? "Enabled" : "Disabled")
         line("Writeback Cache", lu.writebackCache ? "Enabled" : "Disabled")
         line("Access State", lu.accessState)
+        // A pass-through LU (provider sg): what the device is, and that STMF answers reservations.
+        if let t = lu.properties["device-type"] { line("Device Type", t) }
+        if let r = lu.properties["reservations"] { line("Reservations", r) }
         if let r = lu.reason { line("Reason", r) }
         return s
     }

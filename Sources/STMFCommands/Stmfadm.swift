@@ -41,7 +41,10 @@ public struct Stmfadm: ParsableCommand {
                 digits, NAA type 6), host-id (8 hex digits: the host id a generated GUID carries), \
                 meta (a separate metadata file), mgmt-url, oui (6 hex digits), pid (up to 16 \
                 characters), rev, serial (up to 252 characters), vid (up to 8 characters), wcd \
-                (write cache disabled: true/false), wp (write protect: true/false).
+                (write cache disabled: true/false), wp (write protect: true/false). \
+                -p provider=sg exports an existing SCSI device instead (FILE: /dev/sgN, /dev/sdX, \
+                /dev/st0, /dev/disk/by-id/...): commands pass through to it, while reservations, \
+                REPORT LUNS, port identities and port groups stay STMF's; it takes alias only.
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(name: [.short, .customLong("lu-prop")], help: ArgumentHelp("Property name=value. Repeatable.", valueName: "logical-unit-property=value"),
@@ -58,8 +61,10 @@ public struct Stmfadm: ParsableCommand {
             // The provider (sbd unless the request names another) checks the properties.
             var props = try parseProperties(p)
             if let s { props[LUPropertyName.size] = try parseSize(s) }
+            // -p provider=NAME picks the LU provider (sg: an existing SCSI device passed through).
+            let provider = props.removeValue(forKey: "provider") ?? defaultLUProvider
             let info = try api { () throws(APIClient.Failure) in
-                try global.client.call("POST", "/v1/lus", body: CreateLURequest(file: file, properties: props,
+                try global.client.call("POST", "/v1/lus", body: CreateLURequest(provider: provider, file: file, properties: props,
                                                                                  overwrite: overwrite ? true : nil), as: LUInfo.self)
             }
             if global.json { printJSON(info) } else { print("Logical unit created: \(info.guid)") }

@@ -70,6 +70,10 @@ extension ServiceCore {
     /// Registers a live LU with STMF and brings it online when asked.
     func activate(_ lu: any ManagedLogicalUnit, online: Bool) async throws(ServiceError) {
         noteGeometry(lu)
+        let guid = lu.guid
+        lu.watchAvailability { [weak self] reason in
+            Task { await self?.logicalUnitLost(guid, reason) }
+        }
         do {
             try stmf.registerLogicalUnit(lu.logicalUnit)
             if online { try await stmf.setLogicalUnitState(lu.guid, online: true) }
@@ -277,6 +281,54 @@ extension ServiceCore {
                 logger.warning("logical unit stays offline", metadata: ["guid": "\(rec.guid)", "reason": "\(rt.reason ?? "")"])
             }
         }
+    }
+
+    /// An LU whose store went away while it ran (a pass-through device unplugged): out of
+    /// STMF (its LUN leaves every map, initiators are told REPORTED LUNS DATA HAS CHANGED) and
+    /// closed, with the reason shown by list-lu, until `reopenUnavailable` brings it back.
+    func logicalUnitLost(_ guid: LUGUID, _ reason: String) async {
+        guard let lu = luRuntimes[guid]?.lu else { return }
+        luRuntimes[guid]?.lu = nil
+        luRuntimes[guid]?.reason = reason
+        logger.warning("logical unit lost its store; offline until it returns", metadata: ["guid": "\(guid)", "reason": "\(reason)"])
+        try? await stmf.deregisterLogicalUnit(guid)
+        lio.removeGeometry(guid)
+        await lu.shutdown()
+    }
+
+    /// Stored LUs that could not be opened (a missing backing file, an absent device) are tried
+    /// again: one whose store is back returns in its stored state.
+    func reopenUnavailable() async {
+        for (guid, rt) in luRuntimes where rt.lu == nil {
+            let again = open(rt.record)
+            guard let lu = again.lu else {
+                if let why = again.reason, luRuntimes[guid]?.lu == nil { luRuntimes[guid]?.reason = why }
+                continue
+            }
+            guard luRuntimes[guid]?.lu == nil else { lu.delete(eraseMetadata: false); continue }
+            luRuntimes[guid] = again
+            do { try await activate(lu, online: rt.record.online) } catch {
+                luRuntimes[guid]?.reason = error.description
+                continue
+            }
+            logger.info("logical unit is back", metadata: ["guid": "\(guid)", "file": "\(rt.record.file)"])
+        }
+    }
+
+    func startLUWatch() {
+        guard luWatch == nil else { return }
+        luWatch = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(5))
+                guard let self, !Task.isCancelled else { return }
+                await self.reopenUnavailable()
+            }
+        }
+    }
+
+    func stopLUWatch() {
+        luWatch?.cancel()
+        luWatch = nil
     }
 
     func closeLogicalUnits() async {

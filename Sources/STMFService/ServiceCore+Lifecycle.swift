@@ -25,6 +25,7 @@ extension ServiceCore {
         await startPorts()
         lio.finishStartup(stmf)
         startHBAWatch()
+        startLUWatch()
         configStatus = "initialized"
         logger.info("configuration loaded", metadata: [
             "lus": "\(c.logicalUnits.count)", "hostGroups": "\(c.hostGroups.count)",
@@ -36,6 +37,7 @@ extension ServiceCore {
     /// then every LU synced and closed.
     public func shutdown() async {
         stopHBAWatch()
+        stopLUWatch()
         for p in stmf.targetPorts() { try? await stmf.setTargetPortState(p.name, online: false) }
         await stopPorts()
         await closeLogicalUnits()

@@ -1,5 +1,7 @@
 import FCLink
 import LinuxTarget
+import PassThrough
+import Runtime
 import FCPort
 import FCTarget
 import Logging
@@ -8,12 +10,14 @@ import STMF
 
 /// The providers stmfd registers: the only place the service names a provider's own types.
 extension ProviderRegistry {
-    /// `sbd` for logical units; `fcemu` (emulated FC target ports), `qla2xxx` (bound HBA
-    /// ports) and `tcm-loop` (LIO loopback targets served through TCMU) for target ports.
-    public static func stmfd(logger: Logger, lio: LIOHost) -> ProviderRegistry {
+    /// `sbd` and `sg` (SCSI pass-through) for logical units; `fcemu` (emulated FC target
+    /// ports), `qla2xxx` (bound HBA ports) and `tcm-loop` (LIO loopback targets served through
+    /// TCMU) for target ports. `stateDirectory`: where `sg` keeps APTPL reservations.
+    public static func stmfd(logger: Logger, lio: LIOHost, stateDirectory: String? = nil) -> ProviderRegistry {
         var r = ProviderRegistry()
         do {
             try r.register(SBDProvider())
+            try r.register(SGProvider(loops: .shared, control: EventLoopGroup.shared.next(), stateDirectory: stateDirectory))
             try r.register(EmulatedPortProvider(logger: logger))
             try r.register(QLogicPortProvider(host: lio))
             try r.register(LoopPortProvider(host: lio))

@@ -30,6 +30,8 @@ public actor ServiceCore {
     /// This machine's FC HBA ports as last seen (by WWPN), and the watch that keeps them live.
     var hbaPorts: [String: HBAPort] = [:]
     var hbaWatch: (watcher: HBAWatcher, task: Task<Void, Never>)?
+    /// Retries the stored LUs that could not be opened (`reopenUnavailable`).
+    var luWatch: Task<Void, Never>?
     /// Where the configuration is kept before it is replaced and at start (nil: not kept).
     var restorePoints: RestorePoints?
     /// Where discovery reads the alias tables ($STMF_MODULES_ALIAS, $STMF_DRIVER_ALIASES).
@@ -51,7 +53,7 @@ public actor ServiceCore {
         self.store = store
         self.logger = logger
         lio = LIOHost(logger: logger)
-        self.providers = providers ?? .stmfd(logger: logger, lio: lio)
+        self.providers = providers ?? .stmfd(logger: logger, lio: lio, stateDirectory: store.directory)
     }
 
     public func state() -> ServiceState {

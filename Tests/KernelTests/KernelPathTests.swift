@@ -85,6 +85,19 @@ struct KernelPathTests {
     /// PR is off): registrations seen from both paths with FC TransportIDs and STMF's relative
     /// port ids, WRITE EXCLUSIVE conflicts, PREEMPT and its unit attention, APTPL across a
     /// restart of stmfd.
+    /// SCSI pass-through (provider sg): a scsi_debug disk of the guest exported through
+    /// tcm_loop/TCMU keeps its identity and data, reservations are STMF's across two nexuses
+    /// and never reach the device, the LU returns after a restart and after the device is
+    /// removed and rescanned (and refuses a device of another nature at the same identity);
+    /// a scsi_debug tape answers through the export as it does locally.
+    @Test func passThroughOfScsiDebugDiskAndTape() throws {
+        let out = try guest("sg-passthrough")
+        if !out.contains("KERNEL TESTS SKIPPED") {
+            #expect(out.contains("RESULT: ok the export reads the same data again"))
+            #expect(out.contains("RESULT: ok the device itself holds no registration (nothing was forwarded)"))
+        }
+    }
+
     @Test func persistentReservationsAcrossTwoNexuses() throws {
         let out = try guest("loop-pr")
         if !out.contains("KERNEL TESTS SKIPPED") {

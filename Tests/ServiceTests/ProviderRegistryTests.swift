@@ -94,7 +94,7 @@ final class PaintLU: ManagedLogicalUnit, LogicalUnit {
         #expect(throws: ProviderRegistry.RegistrationError.duplicate("paint")) { try r.register(PaintProvider()) }
         #expect(r.logicalUnitProviderNames == ["paint"] && r.portProviderNames.isEmpty)
         let stmfd = ProviderRegistry.stmfd(logger: Logger(label: "test"), lio: LIOHost(logger: Logger(label: "test")))
-        #expect(stmfd.logicalUnitProviderNames == ["sbd"])
+        #expect(stmfd.logicalUnitProviderNames == ["sbd", "sg"])
         #expect(stmfd.portProviderNames == ["fcemu", "qla2xxx", "tcm-loop"])
     }
 
@@ -112,9 +112,10 @@ final class PaintLU: ManagedLogicalUnit, LogicalUnit {
 
         // Names no provider has, for create and import: 400 UNKNOWN_PROVIDER, naming those there are.
         for e in [await refusal { _ = try await a.createLU(CreateLURequest(provider: "lio", file: "x")) },
-                  await refusal { _ = try await a.importLU(ImportLURequest(provider: "sg", file: "/dev/sg0")) }] {
-            #expect(e?.httpStatus == 400 && e?.api.code == "UNKNOWN_PROVIDER" && e?.api.message.contains("paint, sbd") == true)
+                  await refusal { _ = try await a.importLU(ImportLURequest(provider: "pscsi", file: "/dev/sg0")) }] {
+            #expect(e?.httpStatus == 400 && e?.api.code == "UNKNOWN_PROVIDER" && e?.api.message.contains("paint, sbd, sg") == true)
         }
+
         // The provider's refusals with its codes, at the status of their kind.
         let notCanvas = await refusal { _ = try await a.createLU(CreateLURequest(provider: "paint", file: "ram:x")) }
         #expect(notCanvas?.httpStatus == 400 && notCanvas?.api.code == "NOT_CANVAS")
@@ -163,11 +164,11 @@ final class PaintLU: ManagedLogicalUnit, LogicalUnit {
         }
         let (unknown, why) = try send("POST", "/v1/lus", #"{"provider":"lio","file":"ram:x","properties":{"size":"1m"}}"#)
         #expect(unknown == 400 && why.contains("\"code\":\"UNKNOWN_PROVIDER\""))
-        #expect(try send("POST", "/v1/lus/import", #"{"provider":"sg","file":"/dev/sg0"}"#).0 == 400)
+        #expect(try send("POST", "/v1/lus/import", #"{"provider":"pscsi","file":"/dev/sg0"}"#).0 == 400)
 
         let list = try http.send(method: "GET", path: "/v1/providers", body: nil)
         let providers = try JSONDecoder().decode([ProviderInfo].self, from: Data(list.body))
-        #expect(providers.map { "\($0.kind) \($0.name)" } == ["logical-unit sbd", "port fcemu", "port qla2xxx", "port tcm-loop"])
+        #expect(providers.map { "\($0.kind) \($0.name)" } == ["logical-unit sbd", "logical-unit sg", "port fcemu", "port qla2xxx", "port tcm-loop"])
         #expect(Set(providers[0].properties.map(\.name)) == ["alias", "blk", "guid", "host-id", "meta", "mgmt-url", "oui", "pid", "rev", "serial",
                                                                "size", "vid", "wcd", "wp"])
         #expect(providers[0].properties.first { $0.name == "wcd" }?.operations == ["create", "modify"])

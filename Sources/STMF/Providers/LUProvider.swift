@@ -57,10 +57,16 @@ public protocol ManagedLogicalUnit: Sendable {
     /// Releases the LU at once; `eraseMetadata` also makes its backing store no longer
     /// importable (a create-lu that could not be committed leaves nothing behind).
     func delete(eraseMetadata: Bool)
+    /// Calls `lost` once, with the reason, if the LU's store goes away while it runs (a
+    /// pass-through device unplugged): the service then takes the LU offline until a reopen
+    /// through the provider brings it back.
+    func watchAvailability(_ lost: @escaping @Sendable (String) -> Void)
 }
 
 public extension ManagedLogicalUnit {
     var guid: LUGUID { logicalUnit.guid }
+    /// By default an LU does not lose its store while it runs.
+    func watchAvailability(_ lost: @escaping @Sendable (String) -> Void) {}
 }
 
 /// What a property bag is checked for.

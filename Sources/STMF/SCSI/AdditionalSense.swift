@@ -15,6 +15,7 @@ public struct AdditionalSense: Hashable, Sendable, CustomStringConvertible {
     public static let logicalUnitNotReadyManualIntervention = AdditionalSense(0x04, 0x03)
     public static let logicalUnitNotReadyOffline = AdditionalSense(0x04, 0x12)
     public static let logicalUnitCommunicationFailure = AdditionalSense(0x08, 0x00)
+    public static let logicalUnitCommunicationTimeout = AdditionalSense(0x08, 0x01)
     public static let writeError = AdditionalSense(0x0C, 0x00)
     public static let unrecoveredReadError = AdditionalSense(0x11, 0x00)
     public static let miscompareDuringVerify = AdditionalSense(0x1D, 0x00)

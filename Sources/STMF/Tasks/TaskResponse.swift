@@ -29,8 +29,12 @@ public struct TaskResponse: Sendable, CustomStringConvertible {
         self.init(status: error.status, sense: error.sense, descriptorSense: descriptorSense)
     }
 
+    /// Sense exactly as a device returned it (a pass-through LU): sent instead of encoding
+    /// `sense`, which holds what STMF could parse of it.
+    public var deviceSense: [UInt8]?
+
     /// Encoded sense bytes (nil when there is none).
-    public var senseBytes: [UInt8]? { sense?.bytes(descriptor: descriptorSense) }
+    public var senseBytes: [UInt8]? { deviceSense ?? sense?.bytes(descriptor: descriptorSense) }
 
     /// Residual for a transport whose expected length was `expected`: positive = underflow
     /// (fewer bytes than expected), negative = overflow (the command wanted more).
