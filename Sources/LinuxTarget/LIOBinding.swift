@@ -329,15 +329,7 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
     }
 
     /// Runs `work` on the control thread and waits for it.
-    func run(_ work: @escaping @Sendable () -> Void) { Self.run(on: control, work) }
-
-    /// Runs `work` on `loop` and waits for it (a blocking caller that serves no ring).
-    static func run(on loop: EventLoop, _ work: @escaping @Sendable () -> Void) {
-        if loop.inEventLoop { work(); return }
-        let done = Atomic<Bool>(false)
-        loop.execute { work(); done.store(true, ordering: .releasing) }
-        while !done.load(ordering: .acquiring) { usleep(200) }
-    }
+    func run(_ work: @escaping @Sendable () -> Void) { control.runAndWait(work) }
 
     /// Runs `work` on the control thread without blocking the caller's thread.
     func onControl<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
@@ -507,7 +499,7 @@ public final class LIOBinding: ViewObserver, @unchecked Sendable {
         sweepLinks { $0 == name }
         if let d = devices.removeValue(forKey: name) {
             d.device.close()
-            Self.run(on: d.device.loop) {}   // the close, queued before, has run
+            d.device.loop.runAndWait {}   // the close, queued before, has run
         }
         removeDevice(name)
     }

@@ -67,16 +67,13 @@ public final class SGDevice: PassThroughDevice, @unchecked Sendable {
     /// Stops serving: commands still at the driver end as `.gone`; the descriptor closes with
     /// the object (blocking until the loop has let go of it).
     public func close() {
-        let done = DispatchFlag()
-        let work: @Sendable () -> Void = { [self] in
+        loop.runAndWait { [self] in
             closed = true
             if let r = registration { loop.remove(r); registration = nil }
             for i in slots.indices { if let s = slots[i] { slots[i] = nil; s.completion(DeviceResult(status: .good, failure: .gone)) } }
             while waitingHead < waiting.count { waiting[waitingHead].1(DeviceResult(status: .good, failure: .gone)); waitingHead += 1 }
             waiting = []; waitingHead = 0
-            done.signal()
         }
-        if loop.inEventLoop { work() } else { loop.execute(work); done.wait() }
     }
 
     public func submit(_ request: DeviceRequest, completion: @escaping @Sendable (DeviceResult) -> Void) {
@@ -175,15 +172,4 @@ public final class SGDevice: PassThroughDevice, @unchecked Sendable {
         default: .transport(String(cString: strerror(e)))
         }
     }
-}
-
-/// A one-shot wait for work handed to a loop (control paths only).
-final class DispatchFlag: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    private var cond = pthread_cond_t()
-    private var set = false
-    init() { pthread_mutex_init(&mutex, nil); pthread_cond_init(&cond, nil) }
-    deinit { pthread_mutex_destroy(&mutex); pthread_cond_destroy(&cond) }
-    func signal() { pthread_mutex_lock(&mutex); set = true; pthread_cond_signal(&cond); pthread_mutex_unlock(&mutex) }
-    func wait() { pthread_mutex_lock(&mutex); while !set { pthread_cond_wait(&cond, &mutex) }; pthread_mutex_unlock(&mutex) }
 }

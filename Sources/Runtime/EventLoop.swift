@@ -101,6 +101,15 @@ public final class EventLoop: @unchecked Sendable {
 
     // MARK: Work from any thread
 
+    /// Runs `work` on the loop's thread and waits for it to have run (control paths only: a
+    /// thread that blocks here serves nothing meanwhile). On the loop's own thread it runs now.
+    public func runAndWait(_ work: @escaping @Sendable () -> Void) {
+        if inEventLoop { work(); return }
+        let done = Atomic<Bool>(false)
+        execute { work(); done.store(true, ordering: .releasing) }
+        while !done.load(ordering: .acquiring) { usleep(200) }
+    }
+
     /// Runs `work` on the loop's thread, after what is running now.
     public func execute(_ work: @escaping @Sendable () -> Void) {
         let wasSleeping = inbox.withLock { i -> Bool in
