@@ -85,12 +85,3 @@ extension LIOBinding {
         }
     }
 }
-
-extension String {
-    var trimmingWhitespace: String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\n" || f == "\t" || f == "\0" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\n" || l == "\t" || l == "\0" { s = s.dropLast() }
-        return String(s)
-    }
-}

@@ -43,15 +43,11 @@ public enum SGProbe {
         let major = (st.st_rdev >> 8) & 0xFFF, minor = (st.st_rdev & 0xFF) | ((st.st_rdev >> 12) & 0xFFF00)
         if kind == S_IFCHR && major == 21 { return resolved }     // SCSI_GENERIC_MAJOR
         let dir = "\(sysRoot)/dev/\(kind == S_IFBLK ? "block" : "char")/\(major):\(minor)/device/scsi_generic"
-        guard let d = opendir(dir) else {
+        guard let names = sgNames(in: dir) else {
             throw SGProbeError("\(path): not a SCSI device (no SCSI generic node in \(dir)); load the sg module if it is one")
         }
-        defer { closedir(d) }
-        while let e = readdir(d) {
-            let name = withUnsafePointer(to: e.pointee.d_name) { p in p.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
-            if name.hasPrefix("sg") { return "\(devRoot)/\(name)" }
-        }
-        throw SGProbeError("\(path): no SCSI generic node in \(dir)")
+        guard let name = names.first else { throw SGProbeError("\(path): no SCSI generic node in \(dir)") }
+        return "\(devRoot)/\(name)"
     }
 
     /// Asks the device at `sgPath` who it is.
@@ -65,7 +61,7 @@ public enum SGProbe {
         guard inquiry[0] >> 5 == 0 else { throw SGProbeError("\(sgPath): no logical unit is connected there (peripheral qualifier \(inquiry[0] >> 5))") }
         let type = inquiry[0] & 0x1F
         func text(_ r: Range<Int>) -> String {
-            String(decoding: inquiry[r], as: UTF8.self).trimmingCharacters()
+            String(decoding: inquiry[r], as: UTF8.self).trimmingWhitespace
         }
         var designators: [UInt8] = []
         if let page = try? command(fd, sgPath, [0x12, 0x01, 0x83, 0x10, 0x00, 0], 4096, "INQUIRY VPD 0x83") {
@@ -73,7 +69,7 @@ public enum SGProbe {
         }
         var serial = ""
         if let page = try? command(fd, sgPath, [0x12, 0x01, 0x80, 0x01, 0x00, 0], 256, "INQUIRY VPD 0x80"), page.count >= 4, page[1] == 0x80 {
-            serial = String(decoding: page.dropFirst(4).prefix(Int(page[3])), as: UTF8.self).trimmingCharacters()
+            serial = String(decoding: page.dropFirst(4).prefix(Int(page[3])), as: UTF8.self).trimmingWhitespace
         }
         var blockSize: Int?
         var size: UInt64 = 0
@@ -99,17 +95,23 @@ public enum SGProbe {
     /// The sg node of the device whose logical-unit designators are `designators`, among this
     /// machine's (`/sys/class/scsi_generic`), or nil. Each candidate is asked (INQUIRY VPD 0x83).
     public static func find(designators: [UInt8], sysRoot: String = "/sys", devRoot: String = "/dev") -> String? {
-        guard !designators.isEmpty, let d = opendir("\(sysRoot)/class/scsi_generic") else { return nil }
+        guard !designators.isEmpty, let names = sgNames(in: "\(sysRoot)/class/scsi_generic") else { return nil }
+        for name in names {
+            if let info = try? probe(sgPath: "\(devRoot)/\(name)"), info.identity.designators == designators { return info.sgPath }
+        }
+        return nil
+    }
+
+    /// The `sg*` entries of a directory, sorted; nil when it cannot be read.
+    static func sgNames(in dir: String) -> [String]? {
+        guard let d = opendir(dir) else { return nil }
         defer { closedir(d) }
         var names: [String] = []
         while let e = readdir(d) {
             let name = withUnsafePointer(to: e.pointee.d_name) { p in p.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
             if name.hasPrefix("sg") { names.append(name) }
         }
-        for name in names.sorted() {
-            if let info = try? probe(sgPath: "\(devRoot)/\(name)"), info.identity.designators == designators { return info.sgPath }
-        }
-        return nil
+        return names.sorted()
     }
 
     /// A blocking data-in command; its data, or why it failed.
@@ -131,14 +133,5 @@ public enum SGProbe {
             throw SGProbeError("\(path): \(what) failed: status 0x\(String(result.status, radix: 16)), host status 0x\(String(result.host_status, radix: 16)), sense key 0x\(String(key, radix: 16))")
         }
         return Array(data.prefix(max(0, length - Int(result.residual))))
-    }
-}
-
-extension String {
-    func trimmingCharacters() -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\0" || f == "\n" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\0" || l == "\n" { s = s.dropLast() }
-        return String(s)
     }
 }

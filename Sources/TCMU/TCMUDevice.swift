@@ -118,7 +118,7 @@ public final class TCMUDevice: @unchecked Sendable {
         var buf = [UInt8](repeating: 0, count: 64)
         let n = read(fd, &buf, 63)
         guard n > 0 else { return nil }
-        let text = String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters()
+        let text = String(decoding: buf[0..<n], as: UTF8.self).trimmingWhitespace
         if text.hasPrefix("0x") { return Int(text.dropFirst(2), radix: 16) }
         return Int(text)
     }
@@ -342,13 +342,4 @@ public final class TCMUTaskPort: TaskPort, @unchecked Sendable {
     public func abort(_ task: SCSITask) {}
     /// LIO raises REPORTED LUNS DATA HAS CHANGED itself when the binding links or unlinks a LUN.
     public var announcesLUNInventoryChanges: Bool { true }
-}
-
-extension String {
-    fileprivate func trimmingCharacters() -> String {
-        var s = Substring(self)
-        while let c = s.last, c == "\n" || c == " " || c == "\0" { s.removeLast() }
-        while let c = s.first, c == " " { s.removeFirst() }
-        return String(s)
-    }
 }
